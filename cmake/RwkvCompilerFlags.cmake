@@ -1,0 +1,36 @@
+# Compiler flags shared by every engine target.
+#
+# -ffp-contract=off: no silent fused multiply-adds. The quantizer must round every float operation
+# separately to be byte-identical with rwkv.cpp, and kernels ask for FMA explicitly where they want it.
+# No -march=native: the library must run on any CPU of its target; faster kernels are chosen at run time.
+
+function(rwkv_apply_compiler_flags target)
+  if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE
+      -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+      -ffp-contract=off -fno-math-errno)
+    if(RWKV_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  elseif(MSVC)
+    target_compile_options(${target} PRIVATE /W3 /fp:precise)
+  endif()
+endfunction()
+
+# Adds the kernels of the instruction sets the target architecture has, each compiled with the
+# flags that enable its intrinsics (only that file; dispatch decides at run time whether to call it).
+function(rwkv_add_isa_kernels sources_var)
+  set(sources ${${sources_var}})
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86|x86)$")
+    set(avx2 ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/kernels_avx2.c)
+    set(avx512 ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/kernels_avx512.c)
+    list(APPEND sources ${avx2} ${avx512})
+    if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+      set_source_files_properties(${avx2} PROPERTIES COMPILE_OPTIONS "-mavx;-mavx2;-mfma;-mf16c")
+      set_source_files_properties(${avx512} PROPERTIES COMPILE_OPTIONS
+        "-mavx;-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni")
+    endif()
+    add_compile_definitions(RWKV_HAVE_X86_KERNELS)
+  endif()
+  set(${sources_var} ${sources} PARENT_SCOPE)
+endfunction()

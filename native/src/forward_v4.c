@@ -1,0 +1,2 @@
+/* placeholder: replaced by the real implementation */
+typedef int rwkv_placeholder_forward_v4;

@@ -1,0 +1,80 @@
+/*
+ * Compute kernels behind one table of function pointers, chosen at run time from the CPU's features
+ * (scalar baseline, AVX2+FMA+F16C, AVX-512). Forward passes call only these and the element-wise
+ * helpers in ops.h, so a new instruction set or a GPU backend replaces kernels, not model code.
+ *
+ * Matrix products follow ggml's numerics so results track rwkv.cpp: the input vector is first
+ * converted into the weight type's companion "activation" format, then dotted with each row:
+ *   FP32 weights            -> float32 activations, float32 products and sums
+ *   FP16 weights            -> activations rounded to FP16, float32 products and sums
+ *   Q4_0, Q5_0, Q8_0        -> activations quantized to Q8_0 blocks, integer dot per block
+ *   Q4_1, Q5_1              -> activations quantized to Q8_1 blocks (Q8_0 plus s = d * sum(q))
+ */
+#ifndef RWKV_KERNELS_H
+#define RWKV_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A weight matrix used as y = W x: n_out rows of n_in elements, in the file's type. */
+struct rwkv_matrix {
+    uint32_t type;          /* enum rwkv_data_type */
+    uint32_t n_in;          /* row length; a multiple of 32 for quantized types */
+    uint32_t n_out;         /* number of rows */
+    size_t row_bytes;       /* bytes from one row to the next */
+    const uint8_t * data;   /* row 0; points into the model mapping, no alignment guaranteed */
+};
+
+/*
+ * Activation blocks, 32 elements each, for quantized weights (natural alignment, unlike file blocks):
+ *   Q8_0: d = amax / 127 (stored as binary16), q = round-half-even(x * 127 / amax)
+ *   Q8_1: the same, plus s = binary16(d * sum(q))
+ * as ggml's x86 (AVX2) path computes them.
+ */
+struct rwkv_block_q8_0 {
+    uint16_t d;
+    int8_t qs[32];
+};
+
+struct rwkv_block_q8_1 {
+    uint16_t d;
+    uint16_t s;
+    int8_t qs[32];
+};
+
+/* Bytes of one activation vector of n_in elements for weights of type weight_type. */
+size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in);
+
+struct rwkv_kernels {
+    /* "scalar", "avx2", "avx512". */
+    const char * name;
+
+    /*
+     * Converts n_cols input vectors (n_in floats each, x_stride floats apart) into the activation
+     * format for weight_type, act_stride bytes apart (act_stride >= rwkv_act_bytes, a multiple of 64).
+     */
+    void (*prepare_act)(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
+                        void * act, size_t act_stride);
+
+    /*
+     * y[c * y_stride + r] = dot(row r of w, activation column c) for rows [row_begin, row_end) and
+     * columns c < n_cols. The value of each element must not depend on n_cols, row_begin or
+     * row_end: that is what makes sequence mode equal serial mode bit for bit at any thread count.
+     */
+    void (*matmul)(const struct rwkv_matrix * w, const void * act, size_t act_stride, size_t n_cols,
+                   float * y, size_t y_stride, size_t row_begin, size_t row_end);
+};
+
+/* The best kernels for this CPU, honouring JRWKV_KERNELS=scalar|avx2|avx512 to ask for a lower level. */
+const struct rwkv_kernels * rwkv_kernels_best(void);
+
+/* A specific level, or NULL if this CPU or build cannot run it (for tests and benchmarks). */
+const struct rwkv_kernels * rwkv_kernels_by_name(const char * name);
+
+/* Per-ISA tables (defined only where the build compiles them). */
+extern const struct rwkv_kernels rwkv_kernels_scalar;
+extern const struct rwkv_kernels rwkv_kernels_avx2;
+extern const struct rwkv_kernels rwkv_kernels_avx512;
+
+#endif
