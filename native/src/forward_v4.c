@@ -1,2 +1,83 @@
-/* placeholder: replaced by the real implementation */
-typedef int rwkv_placeholder_forward_v4;
+/*
+ * RWKV v4 block (architectures.md §5.1, §5.5). Time mixing keeps, per channel, a running weighted
+ * sum of values (aa) and of weights (bb), both scaled by exp(-pp) so that nothing overflows.
+ *
+ * State of one layer: ffn_xx | att_xx | aa | bb | pp, C floats each.
+ */
+#include <string.h>
+
+#include "forward.h"
+#include "ops.h"
+
+#define LAYER_NORM_EPS 1e-5f
+
+static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * layer, float * x, size_t n_tokens,
+                     float * state) {
+    const size_t C = compute->model->n_embed;
+    struct rwkv_scratch * s = &compute->scratch;
+    float * att_xx = state + C;
+    float * aa = state + 2 * C;
+    float * bb = state + 3 * C;
+    float * pp = state + 4 * C;
+    float * xa = s->vectors[0];
+    float * xk = s->vectors[1];
+    float * xv = s->vectors[2];
+    float * xr = s->vectors[3];
+    float * k = s->vectors[4];
+    float * v = s->vectors[5];
+    float * r = s->vectors[6];
+    float * out = s->vectors[7];
+
+    rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
+    for (size_t t = 0; t < n_tokens; t++) {
+        const float * cur = xa + t * C;
+        const float * prev = rwkv_previous_row(xa, att_xx, t, C);
+        for (size_t i = 0; i < C; i++) {
+            xk[t * C + i] = cur[i] * layer->att_mix_k[i] + (prev[i] - prev[i] * layer->att_mix_k[i]);
+            xv[t * C + i] = cur[i] * layer->att_mix_v[i] + (prev[i] - prev[i] * layer->att_mix_v[i]);
+            xr[t * C + i] = cur[i] * layer->att_mix_r[i] + (prev[i] - prev[i] * layer->att_mix_r[i]);
+        }
+    }
+    memcpy(att_xx, xa + (n_tokens - 1) * C, C * sizeof(float));
+
+    rwkv_matmul(compute, &layer->att_key, xk, C, n_tokens, k, C);
+    rwkv_matmul(compute, &layer->att_value, xv, C, n_tokens, v, C);
+    rwkv_matmul(compute, &layer->att_receptance, xr, C, n_tokens, r, C);
+
+    const float * u = layer->att_bonus;   /* time_first */
+    const float * w = layer->att_decay;   /* -exp(trained decay) */
+    for (size_t t = 0; t < n_tokens; t++) {
+        const float * kt = k + t * C;
+        const float * vt = v + t * C;
+        float * rt = r + t * C;
+        for (size_t i = 0; i < C; i++) {
+            /* Output: weigh the current token by exp(u + k) against the history. */
+            float ww = u[i] + kt[i];
+            float q = pp[i] > ww ? pp[i] : ww;
+            float e1 = expf(pp[i] - q);
+            float e2 = expf(ww - q);
+            float wkv = (e1 * aa[i] + e2 * vt[i]) / (e1 * bb[i] + e2);
+            /* Update: decay the history by exp(w), add this token with weight exp(k). */
+            ww = pp[i] + w[i];
+            q = ww > kt[i] ? ww : kt[i];
+            e1 = expf(ww - q);
+            e2 = expf(kt[i] - q);
+            aa[i] = e1 * aa[i] + e2 * vt[i];
+            bb[i] = e1 * bb[i] + e2;
+            pp[i] = q;
+            rt[i] = rwkv_sigmoid(rt[i]) * wkv;
+        }
+    }
+
+    rwkv_matmul(compute, &layer->att_output, r, C, n_tokens, out, C);
+    for (size_t i = 0; i < n_tokens * C; i++) {
+        x[i] += out[i];
+    }
+}
+
+void rwkv_block_v4(struct rwkv_compute * compute, uint32_t layer_index, float * x, size_t n_tokens,
+                   float * layer_state) {
+    const struct rwkv_layer * layer = &compute->model->layers[layer_index];
+    time_mix(compute, layer, x, n_tokens, layer_state);
+    rwkv_channel_mix_gated(compute, layer, x, n_tokens, layer_state, true);
+}

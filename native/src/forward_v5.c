@@ -1,2 +1,85 @@
-/* placeholder: replaced by the real implementation */
-typedef int rwkv_placeholder_forward_v5;
+/*
+ * RWKV v5.1 and v5.2 blocks (architectures.md §5.2): matrix-valued state per head, a fixed decay
+ * per channel, GroupNorm over heads; v5.2 adds a SiLU gate. v5.1's per-head bonus and decay were
+ * broadcast to channels when the model was loaded, so both versions share this code.
+ *
+ * State of one layer: ffn_xx (C) | att_xx (C) | H head matrices of S x S (i = key, j = value).
+ */
+#include <string.h>
+
+#include "forward.h"
+#include "ops.h"
+#include "wkv.h"
+extern int rwkv_matmul_tag;
+
+#define LAYER_NORM_EPS 1e-5f
+#define GROUP_NORM_EPS 1e-5f
+
+static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * layer, float * x, size_t n_tokens,
+                     float * state) {
+    const struct rwkv_model * model = compute->model;
+    const size_t C = model->n_embed;
+    const bool gated = model->arch == RWKV_ARCH_V5_2;
+    struct rwkv_scratch * s = &compute->scratch;
+    float * att_xx = state + C;
+    float * heads = state + 2 * C;
+    float * xa = s->vectors[0];
+    float * xk = s->vectors[1];
+    float * xv = s->vectors[2];
+    float * xr = s->vectors[3];
+    float * xg = s->vectors[4];
+    float * k = s->vectors[5];
+    float * v = s->vectors[6];
+    float * r = s->vectors[7];
+    float * g = s->vectors[8];
+    float * o = s->vectors[9];
+    float * out = s->vectors[10];
+
+    rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
+    for (size_t t = 0; t < n_tokens; t++) {
+        const float * cur = xa + t * C;
+        const float * prev = rwkv_previous_row(xa, att_xx, t, C);
+        for (size_t i = 0; i < C; i++) {
+            xk[t * C + i] = cur[i] * layer->att_mix_k[i] + (prev[i] - prev[i] * layer->att_mix_k[i]);
+            xv[t * C + i] = cur[i] * layer->att_mix_v[i] + (prev[i] - prev[i] * layer->att_mix_v[i]);
+            xr[t * C + i] = cur[i] * layer->att_mix_r[i] + (prev[i] - prev[i] * layer->att_mix_r[i]);
+            if (gated) {
+                xg[t * C + i] = cur[i] * layer->att_mix_g[i] + (prev[i] - prev[i] * layer->att_mix_g[i]);
+            }
+        }
+    }
+    memcpy(att_xx, xa + (n_tokens - 1) * C, C * sizeof(float));
+
+    rwkv_matmul_tag=0; rwkv_matmul(compute, &layer->att_receptance, xr, C, n_tokens, r, C);
+    rwkv_matmul_tag=1; rwkv_matmul(compute, &layer->att_key, xk, C, n_tokens, k, C);
+    rwkv_matmul_tag=2; rwkv_matmul(compute, &layer->att_value, xv, C, n_tokens, v, C);
+    if (gated) {
+        rwkv_matmul_tag=7; rwkv_matmul(compute, &layer->att_gate, xg, C, n_tokens, g, C);
+        for (size_t i = 0; i < n_tokens * C; i++) {
+            g[i] = rwkv_silu(g[i]);
+        }
+    }
+
+    rwkv_wkv5(compute, n_tokens, r, k, v, layer->att_decay, 0, layer->att_bonus, heads, o);
+
+    for (size_t t = 0; t < n_tokens; t++) {
+        rwkv_group_norm(o + t * C, layer->att_ln_x_weight, layer->att_ln_x_bias, o + t * C, model->n_head,
+                        model->head_size, GROUP_NORM_EPS);
+    }
+    if (gated) {
+        for (size_t i = 0; i < n_tokens * C; i++) {
+            o[i] *= g[i];
+        }
+    }
+    rwkv_matmul_tag=3; rwkv_matmul(compute, &layer->att_output, o, C, n_tokens, out, C);
+    for (size_t i = 0; i < n_tokens * C; i++) {
+        x[i] += out[i];
+    }
+}
+
+void rwkv_block_v5(struct rwkv_compute * compute, uint32_t layer_index, float * x, size_t n_tokens,
+                   float * layer_state) {
+    const struct rwkv_layer * layer = &compute->model->layers[layer_index];
+    time_mix(compute, layer, x, n_tokens, layer_state);
+    rwkv_channel_mix_gated(compute, layer, x, n_tokens, layer_state, true);
+}

@@ -1,2 +1,110 @@
-/* placeholder: replaced by the real implementation */
-typedef int rwkv_placeholder_forward_v6;
+/*
+ * RWKV v6 block (architectures.md §5.3): v5's matrix state with data-dependent token shift and
+ * decay. Each token computes its own mixing offsets through a small two-layer LoRA
+ * (C -> 5 Dm -> C per slot) and its own decay through another (C -> Dd -> C).
+ *
+ * State of one layer: ffn_xx (C) | att_xx (C) | H head matrices of S x S (i = key, j = value).
+ */
+#include <string.h>
+
+#include "forward.h"
+#include "ops.h"
+#include "wkv.h"
+
+#define LAYER_NORM_EPS 1e-5f
+#define GROUP_NORM_EPS 64e-5f
+
+/* Mixing slots in the order of time_maa_w1's outputs and time_maa_w2's slices. */
+enum { SLOT_W, SLOT_K, SLOT_V, SLOT_R, SLOT_G, SLOT_COUNT };
+
+static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * layer, float * x, size_t n_tokens,
+                     float * state) {
+    const struct rwkv_model * model = compute->model;
+    const size_t C = model->n_embed;
+    const size_t Dm = model->lora_mix;
+    const size_t Dd = model->lora_decay;
+    struct rwkv_scratch * s = &compute->scratch;
+    float * att_xx = state + C;
+    float * heads = state + 2 * C;
+    float * xa = s->vectors[0];
+    float * sx = s->vectors[1];
+    float * mixed[SLOT_COUNT] = { s->vectors[2], s->vectors[3], s->vectors[4], s->vectors[5], s->vectors[6] };
+    float * offset = s->vectors[7];
+    float * r = s->vectors[8];
+    float * k = s->vectors[9];
+    float * v = s->vectors[10];
+    float * g = s->vectors[11];
+    float * w = s->vectors[12];
+    float * o = s->vectors[13];
+    float * out = s->vectors[14];
+    float * lora = s->hidden[0];
+    const float * maa[SLOT_COUNT] = { layer->maa_w, layer->maa_k, layer->maa_v, layer->maa_r, layer->maa_g };
+
+    rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
+    float * xxx = mixed[0]; /* borrowed: the first slot is written only after xxx is consumed */
+    for (size_t t = 0; t < n_tokens; t++) {
+        const float * cur = xa + t * C;
+        const float * prev = rwkv_previous_row(xa, att_xx, t, C);
+        for (size_t i = 0; i < C; i++) {
+            sx[t * C + i] = prev[i] - cur[i];
+            xxx[t * C + i] = cur[i] + sx[t * C + i] * layer->maa_x[i];
+        }
+    }
+    memcpy(att_xx, xa + (n_tokens - 1) * C, C * sizeof(float));
+
+    /* Data-dependent mixing: tanh(W1 xxx) split into five Dm-wide slots, each mapped back to C. */
+    rwkv_matmul(compute, &layer->maa_w1, xxx, C, n_tokens, lora, 5 * Dm);
+    for (size_t i = 0; i < n_tokens * 5 * Dm; i++) {
+        lora[i] = tanhf(lora[i]);
+    }
+    for (int slot = 0; slot < SLOT_COUNT; slot++) {
+        rwkv_matmul(compute, &layer->maa_w2[slot], lora + slot * Dm, 5 * Dm, n_tokens, offset, C);
+        for (size_t t = 0; t < n_tokens; t++) {
+            for (size_t i = 0; i < C; i++) {
+                size_t at = t * C + i;
+                mixed[slot][at] = xa[at] + sx[at] * (maa[slot][i] + offset[at]);
+            }
+        }
+    }
+
+    rwkv_matmul(compute, &layer->att_receptance, mixed[SLOT_R], C, n_tokens, r, C);
+    rwkv_matmul(compute, &layer->att_key, mixed[SLOT_K], C, n_tokens, k, C);
+    rwkv_matmul(compute, &layer->att_value, mixed[SLOT_V], C, n_tokens, v, C);
+    rwkv_matmul(compute, &layer->att_gate, mixed[SLOT_G], C, n_tokens, g, C);
+    for (size_t i = 0; i < n_tokens * C; i++) {
+        g[i] = rwkv_silu(g[i]);
+    }
+
+    /* Data-dependent decay: w = exp(-exp(d0 + W2 tanh(W1 xw))). */
+    rwkv_matmul(compute, &layer->decay_w1, mixed[SLOT_W], C, n_tokens, lora, Dd);
+    for (size_t i = 0; i < n_tokens * Dd; i++) {
+        lora[i] = tanhf(lora[i]);
+    }
+    rwkv_matmul(compute, &layer->decay_w2, lora, Dd, n_tokens, w, C);
+    for (size_t t = 0; t < n_tokens; t++) {
+        for (size_t i = 0; i < C; i++) {
+            w[t * C + i] = expf(-expf(layer->att_decay[i] + w[t * C + i]));
+        }
+    }
+
+    rwkv_wkv5(compute, n_tokens, r, k, v, w, C, layer->att_bonus, heads, o);
+
+    for (size_t t = 0; t < n_tokens; t++) {
+        rwkv_group_norm(o + t * C, layer->att_ln_x_weight, layer->att_ln_x_bias, o + t * C, model->n_head,
+                        model->head_size, GROUP_NORM_EPS);
+    }
+    for (size_t i = 0; i < n_tokens * C; i++) {
+        o[i] *= g[i];
+    }
+    rwkv_matmul(compute, &layer->att_output, o, C, n_tokens, out, C);
+    for (size_t i = 0; i < n_tokens * C; i++) {
+        x[i] += out[i];
+    }
+}
+
+void rwkv_block_v6(struct rwkv_compute * compute, uint32_t layer_index, float * x, size_t n_tokens,
+                   float * layer_state) {
+    const struct rwkv_layer * layer = &compute->model->layers[layer_index];
+    time_mix(compute, layer, x, n_tokens, layer_state);
+    rwkv_channel_mix_gated(compute, layer, x, n_tokens, layer_state, false);
+}

@@ -1,2 +1,199 @@
-/* placeholder: replaced by the real implementation */
-typedef int rwkv_placeholder_forward_v7;
+/*
+ * RWKV v7 block (architectures.md §5.4): the "generalised delta rule". Per token: six mixes of the
+ * token shift, LoRA-computed decay w, in-context learning rate a, value residual towards layer 0's
+ * value, and an output gate; the head state is corrected towards k before it is read.
+ *
+ * State of one layer: ffn_xx (C) | att_xx (C) | H head matrices of S x S (i = value, j = key).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "forward.h"
+#include "ops.h"
+#include "wkv.h"
+
+#define LAYER_NORM_EPS 1e-5f
+#define GROUP_NORM_EPS 64e-5f
+/* e^-0.5, written as rwkv.cpp writes it: the decay is exp(-e^-0.5 * sigmoid(...)). */
+#define DECAY_SCALE 0.606531f
+#define L2_NORM_EPS 1e-12f
+
+/* Mixing slots of x_rwkvag, in the order the converter concatenated them. */
+enum { MIX_R, MIX_W, MIX_K, MIX_V, MIX_A, MIX_G, MIX_COUNT };
+
+/* Scratch vector holding layer 0's values for the value residual of later layers. */
+#define V_FIRST (RWKV_SCRATCH_VECTORS - 1)
+
+/* y = m2 (f(m1 x)) for n_tokens rows, where f is tanh, sigmoid or nothing. */
+enum lora_activation { LORA_LINEAR, LORA_TANH, LORA_SIGMOID };
+
+static void lora(struct rwkv_compute * compute, const struct rwkv_matrix * m1, const struct rwkv_matrix * m2,
+                 enum lora_activation activation, const float * x, size_t n_tokens, float * y) {
+    const size_t C = compute->model->n_embed;
+    const size_t D = m1->n_out;
+    float * hidden = compute->scratch.hidden[0];
+    rwkv_matmul(compute, m1, x, C, n_tokens, hidden, D);
+    for (size_t i = 0; i < n_tokens * D; i++) {
+        if (activation == LORA_TANH) {
+            hidden[i] = tanhf(hidden[i]);
+        } else if (activation == LORA_SIGMOID) {
+            hidden[i] = rwkv_sigmoid(hidden[i]);
+        }
+    }
+    rwkv_matmul(compute, m2, hidden, D, n_tokens, y, C);
+}
+
+static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float * x, size_t n_tokens, float * state) {
+    const struct rwkv_model * model = compute->model;
+    const struct rwkv_layer * layer = &model->layers[layer_index];
+    const size_t C = model->n_embed;
+    const size_t H = model->n_head;
+    const size_t S = model->head_size;
+    struct rwkv_scratch * s = &compute->scratch;
+    float * att_xx = state + C;
+    float * heads = state + 2 * C;
+    float * xa = s->vectors[0];
+    float * sx = s->vectors[1];
+    float * mixed[MIX_COUNT] = { s->vectors[2], s->vectors[3], s->vectors[4], s->vectors[5], s->vectors[6], s->vectors[7] };
+    float * r = s->vectors[8];
+    float * w = s->vectors[9];
+    float * k = s->vectors[10];
+    float * v = s->vectors[11];
+    float * a = s->vectors[12];
+    float * g = s->vectors[13];
+    float * kk = s->vectors[14];
+    float * o = s->vectors[15];
+    float * tmp = s->vectors[16];
+    float * v_first = s->vectors[V_FIRST];
+
+    rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
+    for (size_t t = 0; t < n_tokens; t++) {
+        const float * cur = xa + t * C;
+        const float * prev = rwkv_previous_row(xa, att_xx, t, C);
+        for (size_t i = 0; i < C; i++) {
+            sx[t * C + i] = prev[i] - cur[i];
+        }
+        for (int c = 0; c < MIX_COUNT; c++) {
+            const float * coefficient = layer->x_rwkvag + (size_t)c * C;
+            for (size_t i = 0; i < C; i++) {
+                mixed[c][t * C + i] = cur[i] + sx[t * C + i] * coefficient[i];
+            }
+        }
+    }
+    memcpy(att_xx, xa + (n_tokens - 1) * C, C * sizeof(float));
+
+    rwkv_matmul(compute, &layer->att_receptance, mixed[MIX_R], C, n_tokens, r, C);
+    rwkv_matmul(compute, &layer->att_key, mixed[MIX_K], C, n_tokens, k, C);
+    rwkv_matmul(compute, &layer->att_value, mixed[MIX_V], C, n_tokens, v, C);
+
+    lora(compute, &layer->w1, &layer->w2, LORA_TANH, mixed[MIX_W], n_tokens, w);
+    for (size_t t = 0; t < n_tokens; t++) {
+        for (size_t i = 0; i < C; i++) {
+            w[t * C + i] = expf(-DECAY_SCALE * rwkv_sigmoid(layer->w0[i] + w[t * C + i]));
+        }
+    }
+
+    if (layer_index == 0) {
+        memcpy(v_first, v, n_tokens * C * sizeof(float));
+    } else {
+        /* Value residual: pull v towards layer 0's value by a learned, token-dependent amount. */
+        lora(compute, &layer->v1, &layer->v2, LORA_LINEAR, mixed[MIX_V], n_tokens, tmp);
+        for (size_t t = 0; t < n_tokens; t++) {
+            for (size_t i = 0; i < C; i++) {
+                size_t at = t * C + i;
+                v[at] = v[at] + (v_first[at] - v[at]) * rwkv_sigmoid(layer->v0[i] + tmp[at]);
+            }
+        }
+    }
+
+    lora(compute, &layer->a1, &layer->a2, LORA_LINEAR, mixed[MIX_A], n_tokens, a);
+    for (size_t t = 0; t < n_tokens; t++) {
+        for (size_t i = 0; i < C; i++) {
+            a[t * C + i] = rwkv_sigmoid(layer->a0[i] + a[t * C + i]);
+        }
+    }
+    lora(compute, &layer->g1, &layer->g2, LORA_SIGMOID, mixed[MIX_G], n_tokens, g);
+
+    /* kk: the key direction to remove from the state (unit length per head); then k scaled by a. */
+    for (size_t t = 0; t < n_tokens; t++) {
+        for (size_t h = 0; h < H; h++) {
+            size_t base = t * C + h * S;
+            double sum = 0.0;
+            for (size_t j = 0; j < S; j++) {
+                float value = k[base + j] * layer->k_k[h * S + j];
+                kk[base + j] = value;
+                sum += (double)value * value;
+            }
+            float norm = (float)sqrt(sum);
+            float scale = 1.0f / (norm > L2_NORM_EPS ? norm : L2_NORM_EPS);
+            for (size_t j = 0; j < S; j++) {
+                kk[base + j] *= scale;
+            }
+        }
+        for (size_t i = 0; i < C; i++) {
+            size_t at = t * C + i;
+            k[at] = k[at] * (1.0f + (a[at] - 1.0f) * layer->k_a[i]);
+        }
+    }
+
+    rwkv_wkv7(compute, n_tokens, r, w, k, v, kk, a, heads, o);
+
+    for (size_t t = 0; t < n_tokens; t++) {
+        float * ot = o + t * C;
+        rwkv_group_norm(ot, layer->att_ln_x_weight, layer->att_ln_x_bias, ot, H, S, GROUP_NORM_EPS);
+        /* Bonus: each head adds its value scaled by the r.k agreement (weighted by r_k). */
+        for (size_t h = 0; h < H; h++) {
+            size_t base = t * C + h * S;
+            float bonus = 0.0f;
+            for (size_t j = 0; j < S; j++) {
+                bonus += r[base + j] * k[base + j] * layer->r_k[h * S + j];
+            }
+            for (size_t j = 0; j < S; j++) {
+                ot[h * S + j] += v[base + j] * bonus;
+            }
+        }
+        for (size_t i = 0; i < C; i++) {
+            ot[i] *= g[t * C + i];
+        }
+    }
+    rwkv_matmul(compute, &layer->att_output, o, C, n_tokens, tmp, C);
+    for (size_t i = 0; i < n_tokens * C; i++) {
+        x[i] += tmp[i];
+    }
+}
+
+static void channel_mix(struct rwkv_compute * compute, const struct rwkv_layer * layer, float * x, size_t n_tokens,
+                        float * ffn_xx) {
+    const size_t C = compute->model->n_embed;
+    const size_t F = compute->model->ffn_size;
+    struct rwkv_scratch * s = &compute->scratch;
+    float * xf = s->vectors[0];
+    float * xk = s->vectors[1];
+    float * out = s->vectors[2];
+    float * hidden = s->hidden[0];
+
+    rwkv_layer_norm_rows(x, layer->ln2_weight, layer->ln2_bias, xf, n_tokens, C, LAYER_NORM_EPS);
+    for (size_t t = 0; t < n_tokens; t++) {
+        const float * cur = xf + t * C;
+        const float * prev = rwkv_previous_row(xf, ffn_xx, t, C);
+        for (size_t i = 0; i < C; i++) {
+            xk[t * C + i] = cur[i] + (prev[i] - cur[i]) * layer->ffn_mix_k[i];
+        }
+    }
+    memcpy(ffn_xx, xf + (n_tokens - 1) * C, C * sizeof(float));
+
+    rwkv_matmul(compute, &layer->ffn_key, xk, C, n_tokens, hidden, F);
+    for (size_t i = 0; i < n_tokens * F; i++) {
+        hidden[i] = rwkv_relu_squared(hidden[i]);
+    }
+    rwkv_matmul(compute, &layer->ffn_value, hidden, F, n_tokens, out, C);
+    for (size_t i = 0; i < n_tokens * C; i++) {
+        x[i] += out[i];
+    }
+}
+
+void rwkv_block_v7(struct rwkv_compute * compute, uint32_t layer_index, float * x, size_t n_tokens,
+                   float * layer_state) {
+    time_mix(compute, layer_index, x, n_tokens, layer_state);
+    channel_mix(compute, &compute->model->layers[layer_index], x, n_tokens, layer_state);
+}

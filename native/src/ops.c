@@ -1,2 +1,74 @@
-/* placeholder: replaced by the real implementation */
-typedef int rwkv_placeholder_ops;
+#include "ops.h"
+
+#include <string.h>
+
+#include "data_types.h"
+
+/* Rows are handed to threads in multiples of this, so each thread's slice starts on a tidy boundary. */
+#define ROW_GRANULARITY 16
+
+struct matmul_job {
+    const struct rwkv_kernels * kernels;
+    const struct rwkv_matrix * w;
+    const void * act;
+    size_t act_stride;
+    size_t n_tokens;
+    float * y;
+    size_t y_stride;
+};
+
+static void matmul_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
+    const struct matmul_job * job = arg;
+    uint64_t begin, end;
+    rwkv_split_range(job->w->n_out, ROW_GRANULARITY, thread_index, n_threads, &begin, &end);
+    if (begin < end) {
+        job->kernels->matmul(job->w, job->act, job->act_stride, job->n_tokens, job->y, job->y_stride,
+                             (size_t)begin, (size_t)end);
+    }
+}
+
+#include <stdlib.h>
+extern int rwkv_noround; int rwkv_matmul_tag;
+void rwkv_matmul(struct rwkv_compute * compute, const struct rwkv_matrix * w, const float * x, size_t x_stride,
+                 size_t n_tokens, float * y, size_t y_stride) {
+    const char *m = getenv("NR"); rwkv_noround = m && strchr(m, 'a' + rwkv_matmul_tag);
+    struct rwkv_scratch * scratch = &compute->scratch;
+    compute->kernels->prepare_act(w->type, x, x_stride, w->n_in, n_tokens, scratch->act, scratch->act_stride);
+    struct matmul_job job = {
+        compute->kernels, w, scratch->act, scratch->act_stride, n_tokens, y, y_stride,
+    };
+    rwkv_threadpool_run(compute->pool, matmul_task, &job);
+}
+
+void rwkv_layer_norm(const float * x, const float * weight, const float * bias, float * y, size_t n, float eps) {
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        sum += x[i];
+    }
+    const float mean = (float)(sum / (double)n);
+    double variance_sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        float centered = x[i] - mean;
+        variance_sum += (double)(centered * centered);
+    }
+    const float variance = (float)(variance_sum / (double)n);
+    const float scale = 1.0f / sqrtf(variance + eps);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (x[i] - mean) * scale * weight[i] + bias[i];
+    }
+}
+
+void rwkv_group_norm(const float * x, const float * weight, const float * bias, float * y, size_t n_groups,
+                     size_t group_size, float eps) {
+    for (size_t g = 0; g < n_groups; g++) {
+        const size_t offset = g * group_size;
+        rwkv_layer_norm(x + offset, weight + offset, bias + offset, y + offset, group_size, eps);
+    }
+}
+
+void rwkv_layer_norm_rows(const float * x, const float * weight, const float * bias, float * y, size_t n_tokens,
+                          size_t n, float eps) {
+    for (size_t t = 0; t < n_tokens; t++) {
+        rwkv_layer_norm(x + t * n, weight, bias, y + t * n, n, eps);
+    }
+}

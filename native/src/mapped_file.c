@@ -1,2 +1,0 @@
-/* placeholder: replaced by the real implementation */
-typedef int rwkv_placeholder_mapped_file;

@@ -1,0 +1,49 @@
+/*
+ * The few operating-system services the engine needs: read-only file mapping and the file
+ * operations of the quantizer's write-then-rename. POSIX in platform_posix.c, Windows (wide-char
+ * paths, so UTF-8 names with any characters work) in platform_win32.c.
+ */
+#ifndef RWKV_PLATFORM_H
+#define RWKV_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+struct rwkv_mapped_file {
+    const uint8_t * data;   /* NULL for an empty file */
+    uint64_t size;
+    void * handle;          /* platform bookkeeping */
+};
+
+/* Maps path (UTF-8) read-only. Fails with FILE|FILE_OPEN or FILE|FILE_STAT. */
+bool rwkv_map_file(const char * path, struct rwkv_mapped_file * out, struct rwkv_error_slot * error, bool print);
+void rwkv_unmap_file(struct rwkv_mapped_file * file);
+
+/* fopen with a UTF-8 path. */
+FILE * rwkv_fopen(const char * path, const char * mode);
+
+/* Creates and opens a new, unique file beside final_path (same folder, so a rename is atomic) for
+   writing; its path goes to temp_path (size temp_size). NULL on failure. */
+FILE * rwkv_create_temp_beside(const char * final_path, char * temp_path, size_t temp_size);
+
+/* Flushes file data to disk; false on failure. The FILE stays open. */
+bool rwkv_sync_file(FILE * file);
+
+/* Renames from to to, replacing to if it exists. */
+bool rwkv_rename_replace(const char * from, const char * to);
+
+/* Removes a file; errors ignored (used for cleanup). */
+void rwkv_remove_file(const char * path);
+
+/* Aligned heap memory (alignment a power of two, at least sizeof(void *)); free with rwkv_aligned_free. */
+void * rwkv_aligned_alloc(size_t alignment, size_t size);
+void rwkv_aligned_free(void * memory);
+
+/* Number of logical CPUs (at least 1). */
+uint32_t rwkv_cpu_count(void);
+
+#endif

@@ -1,0 +1,108 @@
+#define _POSIX_C_SOURCE 200809L
+#define _DARWIN_C_SOURCE
+#include "platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool rwkv_map_file(const char * path, struct rwkv_mapped_file * out, struct rwkv_error_slot * error, bool print) {
+    out->data = NULL;
+    out->size = 0;
+    out->handle = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return rwkv_error_set(error, print, RWKV_ERROR_FILE | RWKV_ERROR_FILE_OPEN,
+                              "cannot open %s: %s", path, strerror(errno));
+    }
+    struct stat info;
+    if (fstat(fd, &info) != 0) {
+        int saved = errno;
+        close(fd);
+        return rwkv_error_set(error, print, RWKV_ERROR_FILE | RWKV_ERROR_FILE_STAT,
+                              "cannot stat %s: %s", path, strerror(saved));
+    }
+    if (!S_ISREG(info.st_mode)) {
+        close(fd);
+        return rwkv_error_set(error, print, RWKV_ERROR_FILE | RWKV_ERROR_FILE_OPEN,
+                              "%s is not a regular file", path);
+    }
+    if (info.st_size > 0) {
+        if ((uint64_t)info.st_size > (uint64_t)SIZE_MAX) {
+            close(fd);
+            return rwkv_error_set(error, print, RWKV_ERROR_FILE | RWKV_ERROR_FILE_STAT,
+                                  "%s is too large to map on this platform", path);
+        }
+        void * data = mmap(NULL, (size_t)info.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (data == MAP_FAILED) {
+            int saved = errno;
+            close(fd);
+            return rwkv_error_set(error, print, RWKV_ERROR_FILE | RWKV_ERROR_FILE_OPEN,
+                                  "cannot map %s: %s", path, strerror(saved));
+        }
+        out->data = data;
+        out->size = (uint64_t)info.st_size;
+    }
+    /* The mapping keeps the file alive; the descriptor is no longer needed. */
+    close(fd);
+    return true;
+}
+
+void rwkv_unmap_file(struct rwkv_mapped_file * file) {
+    if (file->data != NULL) {
+        munmap((void *)file->data, (size_t)file->size);
+    }
+    file->data = NULL;
+    file->size = 0;
+}
+
+FILE * rwkv_fopen(const char * path, const char * mode) {
+    return fopen(path, mode);
+}
+
+FILE * rwkv_create_temp_beside(const char * final_path, char * temp_path, size_t temp_size) {
+    int written = snprintf(temp_path, temp_size, "%s.tmp-XXXXXX", final_path);
+    if (written < 0 || (size_t)written >= temp_size) {
+        return NULL;
+    }
+    int fd = mkstemp(temp_path);
+    if (fd < 0) {
+        return NULL;
+    }
+    FILE * file = fdopen(fd, "wb");
+    if (file == NULL) {
+        close(fd);
+        unlink(temp_path);
+    }
+    return file;
+}
+
+bool rwkv_sync_file(FILE * file) {
+    return fflush(file) == 0 && fsync(fileno(file)) == 0;
+}
+
+bool rwkv_rename_replace(const char * from, const char * to) {
+    return rename(from, to) == 0;
+}
+
+void rwkv_remove_file(const char * path) {
+    unlink(path);
+}
+
+void * rwkv_aligned_alloc(size_t alignment, size_t size) {
+    void * memory = NULL;
+    return posix_memalign(&memory, alignment, size == 0 ? alignment : size) == 0 ? memory : NULL;
+}
+
+void rwkv_aligned_free(void * memory) {
+    free(memory);
+}
+
+uint32_t rwkv_cpu_count(void) {
+    long count = sysconf(_SC_NPROCESSORS_ONLN);
+    return count > 0 ? (uint32_t)count : 1;
+}
