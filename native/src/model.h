@@ -64,6 +64,13 @@ struct rwkv_model {
     uint32_t lora_mix, lora_decay;      /* v6 Dm, Dd */
     uint32_t lora_w, lora_a, lora_v, lora_g; /* v7 ranks */
     size_t state_len;                   /* floats */
+    /*
+     * Activation precision for FP16 matrices. Files with quantized tensors follow ggml's scheme
+     * throughout (inputs of FP16 matrices rounded to FP16), so they track rwkv.cpp's numbers;
+     * FP32/FP16 files multiply FP16 weights by exact float32 inputs, the more accurate choice,
+     * which costs nothing on a CPU. Both match rwkv.cpp's tiny-model thresholds.
+     */
+    bool round_fp16_inputs;
     size_t max_hidden;                  /* widest per-token vector other than C (F, 5 Dm, ...) */
 
     struct rwkv_matrix emb, head;

@@ -642,6 +642,9 @@ static bool load(struct loader * loader, const char * path) {
                               model->n_layer, model->view.n_records);
     }
     model->arch = detect_architecture(loader);
+    for (size_t i = 0; i < model->view.n_records; i++) {
+        model->round_fp16_inputs |= rwkv_type_is_quantized(model->view.records[i].type);
+    }
     if (!resolve_dims(loader) || !load_all_tensors(loader)) {
         return false;
     }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "data_types.h"
+#include "rwkv.h"
 
 /* Rows are handed to threads in multiples of this, so each thread's slice starts on a tidy boundary. */
 #define ROW_GRANULARITY 16
@@ -33,7 +34,9 @@ void rwkv_matmul(struct rwkv_compute * compute, const struct rwkv_matrix * w, co
                  size_t n_tokens, float * y, size_t y_stride) {
     const char *m = getenv("NR"); rwkv_noround = m && strchr(m, 'a' + rwkv_matmul_tag);
     struct rwkv_scratch * scratch = &compute->scratch;
-    compute->kernels->prepare_act(w->type, x, x_stride, w->n_in, n_tokens, scratch->act, scratch->act_stride);
+    /* FP16 kernels take float activations; rounding them first is the ggml scheme (model.h). */
+    uint32_t act_type = w->type == RWKV_TYPE_FP16 && !compute->model->round_fp16_inputs ? RWKV_TYPE_FP32 : w->type;
+    compute->kernels->prepare_act(act_type, x, x_stride, w->n_in, n_tokens, scratch->act, scratch->act_stride);
     struct matmul_job job = {
         compute->kernels, w, scratch->act, scratch->act_stride, n_tokens, y, y_stride,
     };
