@@ -27,8 +27,9 @@ function(rwkv_add_isa_kernels sources_var)
     list(APPEND sources ${avx2} ${avx512})
     if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
       set_source_files_properties(${avx2} PROPERTIES COMPILE_OPTIONS "-mavx;-mavx2;-mfma;-mf16c")
+      # No -mavx512vnni: dispatch does not require VNNI, so the compiler must not emit it.
       set_source_files_properties(${avx512} PROPERTIES COMPILE_OPTIONS
-        "-mavx;-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni")
+        "-mavx;-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq")
     endif()
     add_compile_definitions(RWKV_HAVE_X86_KERNELS)
   endif()

@@ -17,20 +17,22 @@ static inline float rwkv_bits_float(uint32_t u) {
     return f;
 }
 
-/* Exact: every binary16 value, subnormals included, is a binary32 value. */
+/*
+ * Exact: every binary16 value, subnormals included, is a binary32 value. Written with bit masks
+ * instead of branches so that loops converting many values vectorize.
+ */
 static inline float rwkv_fp16_to_fp32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exponent = (h >> 10) & 0x1f;
-    uint32_t mantissa = h & 0x3ff;
-    if (exponent == 0x1f) {
-        return rwkv_bits_float(sign | 0x7f800000 | (mantissa << 13));
-    }
-    if (exponent == 0) {
-        /* Zero or subnormal: mantissa * 2^-24, exact in float32. */
-        float value = (float)mantissa * (1.0f / 16777216.0f);
-        return sign ? -value : value;
-    }
-    return rwkv_bits_float(sign | ((exponent + 112) << 23) | (mantissa << 13));
+    uint32_t magnitude = h & 0x7fff;
+    /* Subnormal or zero: mantissa * 2^-24, exact in float32 (no subnormal float arithmetic). */
+    uint32_t subnormal = rwkv_float_bits((float)magnitude * (1.0f / 16777216.0f));
+    /* Normal: rebias the exponent (15 -> 127). Infinity/NaN: all exponent bits, payload kept. */
+    uint32_t normal = (magnitude << 13) + (112u << 23);
+    uint32_t special = (magnitude << 13) | 0x7f800000;
+    uint32_t is_subnormal = 0u - (uint32_t)(magnitude < 0x400);
+    uint32_t is_special = 0u - (uint32_t)(magnitude >= 0x7c00);
+    uint32_t bits = (subnormal & is_subnormal) | (special & is_special) | (normal & ~(is_subnormal | is_special));
+    return rwkv_bits_float(bits | sign);
 }
 
 /*

@@ -1,2 +1,92 @@
-/* placeholder: replaced by the real implementation */
-typedef int rwkv_placeholder_kernels;
+/* Kernel selection: the fastest level this CPU and build support, chosen once. */
+#include "kernels.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_features.h"
+#include "data_types.h"
+
+size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in) {
+    size_t bytes;
+    switch (weight_type) {
+    case RWKV_TYPE_FP32:
+    case RWKV_TYPE_FP16:
+        bytes = n_in * sizeof(float);
+        break;
+    case RWKV_TYPE_Q4_0:
+    case RWKV_TYPE_Q5_0:
+    case RWKV_TYPE_Q8_0:
+        bytes = n_in / RWKV_QK * sizeof(struct rwkv_block_q8_0);
+        break;
+    case RWKV_TYPE_Q4_1:
+    case RWKV_TYPE_Q5_1:
+        bytes = n_in / RWKV_QK * sizeof(struct rwkv_block_q8_1);
+        break;
+    default:
+        return 0;
+    }
+    return (bytes + 63) & ~(size_t)63;
+}
+
+#ifdef RWKV_HAVE_X86_KERNELS
+static bool cpu_runs_avx2(const struct rwkv_cpu_features * cpu) {
+    return cpu->avx && cpu->avx2 && cpu->fma && cpu->f16c;
+}
+
+/* The AVX-512 file is also compiled for AVX2/FMA/F16C, so it needs those too. */
+static bool cpu_runs_avx512(const struct rwkv_cpu_features * cpu) {
+    return cpu_runs_avx2(cpu) && cpu->avx512f && cpu->avx512bw && cpu->avx512vl && cpu->avx512dq;
+}
+#endif
+
+const struct rwkv_kernels * rwkv_kernels_by_name(const char * name) {
+    if (name == NULL) {
+        return NULL;
+    }
+    if (strcmp(name, "scalar") == 0) {
+        return &rwkv_kernels_scalar;
+    }
+#ifdef RWKV_HAVE_X86_KERNELS
+    const struct rwkv_cpu_features * cpu = rwkv_cpu_features_get();
+    if (strcmp(name, "avx2") == 0 && cpu_runs_avx2(cpu)) {
+        return &rwkv_kernels_avx2;
+    }
+    if (strcmp(name, "avx512") == 0 && cpu_runs_avx512(cpu)) {
+        return &rwkv_kernels_avx512;
+    }
+#endif
+    return NULL;
+}
+
+/* Best first. JRWKV_KERNELS names an upper bound: levels above it are skipped; unknown names are ignored. */
+static const struct rwkv_kernels * choose_kernels(void) {
+    static const char * const levels[] = { "avx512", "avx2", "scalar" };
+    const size_t n_levels = sizeof levels / sizeof levels[0];
+    size_t first = 0;
+    const char * limit = getenv("JRWKV_KERNELS");
+    for (size_t i = 0; limit != NULL && i < n_levels; i++) {
+        if (strcmp(limit, levels[i]) == 0) {
+            first = i;
+        }
+    }
+    for (size_t i = first; i < n_levels; i++) {
+        const struct rwkv_kernels * kernels = rwkv_kernels_by_name(levels[i]);
+        if (kernels != NULL) {
+            return kernels;
+        }
+    }
+    return &rwkv_kernels_scalar;
+}
+
+const struct rwkv_kernels * rwkv_kernels_best(void) {
+    /* Racing first callers compute the same answer, so a plain atomic store is enough. */
+    static _Atomic(const struct rwkv_kernels *) chosen;
+    const struct rwkv_kernels * kernels = atomic_load_explicit(&chosen, memory_order_acquire);
+    if (kernels == NULL) {
+        kernels = choose_kernels();
+        atomic_store_explicit(&chosen, kernels, memory_order_release);
+    }
+    return kernels;
+}

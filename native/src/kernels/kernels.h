@@ -6,7 +6,8 @@
  * Matrix products follow ggml's numerics so results track rwkv.cpp: the input vector is first
  * converted into the weight type's companion "activation" format, then dotted with each row:
  *   FP32 weights            -> float32 activations, float32 products and sums
- *   FP16 weights            -> activations rounded to FP16, float32 products and sums
+ *   FP16 weights            -> activations rounded to FP16 (stored as the float32 values they round
+ *                              to, so kernels need no conversion), float32 products and sums
  *   Q4_0, Q5_0, Q8_0        -> activations quantized to Q8_0 blocks, integer dot per block
  *   Q4_1, Q5_1              -> activations quantized to Q8_1 blocks (Q8_0 plus s = d * sum(q))
  */
@@ -43,7 +44,10 @@ struct rwkv_block_q8_1 {
     int8_t qs[32];
 };
 
-/* Bytes of one activation vector of n_in elements for weights of type weight_type. */
+/*
+ * Bytes of one activation vector of n_in elements for weights of type weight_type, rounded up to a
+ * multiple of 64 so it is also a valid act_stride. Never more than for FP32 (4 * n_in, rounded).
+ */
 size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in);
 
 struct rwkv_kernels {
@@ -65,6 +69,13 @@ struct rwkv_kernels {
     void (*matmul)(const struct rwkv_matrix * w, const void * act, size_t act_stride, size_t n_cols,
                    float * y, size_t y_stride, size_t row_begin, size_t row_end);
 };
+
+/*
+ * The prepare_act of every table: converting activations costs O(n_in) per column next to the
+ * product's O(n_in * n_out), and one implementation makes activations identical across levels.
+ */
+void rwkv_prepare_act_portable(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
+                               void * act, size_t act_stride);
 
 /* The best kernels for this CPU, honouring JRWKV_KERNELS=scalar|avx2|avx512 to ask for a lower level. */
 const struct rwkv_kernels * rwkv_kernels_best(void);

@@ -1,0 +1,463 @@
+/*
+ * Kernels at every level this CPU runs, for every weight type:
+ *   (a) matmul against a double-precision product of the dequantized weights and the rounded
+ *       activations, within a bound derived from float32 summation error;
+ *   (b) each level against the scalar reference;
+ *   (c) every element bit-identical whatever n_cols, column chunking or row range;
+ *   (d) prepare_act exactly as kernels.h defines Q8_0/Q8_1 and FP16 activations;
+ *   (e) dispatch (JRWKV_KERNELS as an upper bound, rwkv_kernels_by_name).
+ */
+#if !defined(_WIN32)
+#define _POSIX_C_SOURCE 200112L /* setenv */
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#include "cpu_features.h"
+#include "data_types.h"
+#include "fp16.h"
+#include "kernels/kernels.h"
+#include "quant_blocks.h"
+#include "test_util.h"
+
+static const uint32_t TYPES[] = { RWKV_TYPE_FP32, RWKV_TYPE_FP16, RWKV_TYPE_Q4_0, RWKV_TYPE_Q4_1,
+                                  RWKV_TYPE_Q5_0, RWKV_TYPE_Q5_1, RWKV_TYPE_Q8_0 };
+static const char * const LEVELS[] = { "scalar", "avx2", "avx512" };
+#define N_TYPES (sizeof TYPES / sizeof TYPES[0])
+#define N_LEVELS (sizeof LEVELS / sizeof LEVELS[0])
+#define MAX_COLS 9
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+static uint32_t next_u32(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 16);
+}
+
+/* Uniform in [-1, 1). */
+static float next_unit(void) {
+    return (float)(next_u32() >> 8) / 8388608.0f - 1.0f;
+}
+
+static bool is_affine(uint32_t type) {
+    return type == RWKV_TYPE_Q4_1 || type == RWKV_TYPE_Q5_1;
+}
+
+/* Bytes prepare_act writes for one column (rwkv_act_bytes rounds this up). */
+static size_t act_used_bytes(uint32_t type, size_t n_in) {
+    if (!rwkv_type_is_quantized(type)) {
+        return n_in * sizeof(float);
+    }
+    return n_in / 32 * (is_affine(type) ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0));
+}
+
+/* malloc'd block with a 64-byte aligned start inside; free *raw. */
+static void * alloc_aligned(size_t bytes, void ** raw) {
+    *raw = malloc(bytes + 64);
+    return (void *)(((uintptr_t)*raw + 63) & ~(uintptr_t)63);
+}
+
+struct test_matrix {
+    struct rwkv_matrix w;
+    uint8_t * storage;  /* w.data is storage + 3: weights are never aligned in a model file */
+    float * dequantized; /* n_out x n_in */
+};
+
+/* Random rows with varied scales, an all-zero row, and (quantized) an all-zero block. */
+static void make_matrix(uint32_t type, size_t n_in, size_t n_out, struct test_matrix * m) {
+    size_t block_elems = rwkv_type_block_elems(type);
+    size_t row_bytes = n_in / block_elems * rwkv_type_block_bytes(type);
+    m->storage = malloc(row_bytes * n_out + 3);
+    m->dequantized = malloc(n_in * n_out * sizeof(float));
+    m->w = (struct rwkv_matrix){ type, (uint32_t)n_in, (uint32_t)n_out, row_bytes, m->storage + 3 };
+    float * row = malloc(n_in * sizeof(float));
+    for (size_t r = 0; r < n_out; r++) {
+        float scale = ldexpf(1.0f, (int)(r % 7) - 3);
+        float offset = (r % 3 == 1) ? 0.4f * scale : 0.0f;
+        for (size_t i = 0; i < n_in; i++) {
+            bool zero = r == n_out / 2 || (i / 32 == 1 && r % 5 == 2);
+            row[i] = zero ? 0.0f : next_unit() * scale + offset;
+        }
+        uint8_t * out = (uint8_t *)m->w.data + r * row_bytes;
+        if (type == RWKV_TYPE_FP32) {
+            memcpy(out, row, n_in * sizeof(float));
+        } else if (type == RWKV_TYPE_FP16) {
+            for (size_t i = 0; i < n_in; i++) {
+                uint16_t h = rwkv_fp32_to_fp16(row[i]);
+                memcpy(out + 2 * i, &h, 2);
+            }
+        } else {
+            rwkv_quantize_row(type, row, n_in, out);
+        }
+        if (type == RWKV_TYPE_Q8_0 && r % 4 == 3) {
+            memset(out + 2, 0x80, 5); /* -128: never made by the quantizer, but a valid file value */
+        }
+        rwkv_dequantize_row(type, out, n_in, m->dequantized + r * n_in);
+    }
+    free(row);
+}
+
+static void free_matrix(struct test_matrix * m) {
+    free(m->storage);
+    free(m->dequantized);
+}
+
+/* Inputs: random columns of varied scale; column 1 all zero; column 2 holds exact rounding ties. */
+static void make_inputs(float * x, size_t x_stride, size_t n_in, size_t n_cols) {
+    for (size_t c = 0; c < n_cols; c++) {
+        float scale = ldexpf(1.0f, (int)(c % 5) * 3 - 6);
+        for (size_t i = 0; i < n_in; i++) {
+            float value = next_unit() * scale;
+            if (c == 1) {
+                value = 0.0f;
+            } else if (c == 2) {
+                value = (i % 32 == 0) ? 127.0f : (float)((int)(next_u32() % 255) - 127) * 0.5f;
+            }
+            x[c * x_stride + i] = value;
+        }
+    }
+}
+
+/* The activation value of element i as a kernel sees it. */
+static double activation_value(uint32_t type, const uint8_t * act, size_t i) {
+    if (type == RWKV_TYPE_FP32 || type == RWKV_TYPE_FP16) {
+        return ((const float *)act)[i];
+    }
+    if (is_affine(type)) {
+        const struct rwkv_block_q8_1 * b = (const struct rwkv_block_q8_1 *)act + i / 32;
+        return (double)rwkv_fp16_to_fp32(b->d) * b->qs[i % 32];
+    }
+    const struct rwkv_block_q8_0 * b = (const struct rwkv_block_q8_0 *)act + i / 32;
+    return (double)rwkv_fp16_to_fp32(b->d) * b->qs[i % 32];
+}
+
+/*
+ * Exact product of dequantized weights and activations, plus, for Q4_1/Q5_1, the difference the
+ * kernels see because they use s = fp16(d * sum q) in place of d * sum q. *magnitude receives the
+ * sum of |terms|, which bounds float32 rounding error.
+ */
+static double reference_dot(const struct test_matrix * m, size_t r, const uint8_t * act, double * magnitude) {
+    const struct rwkv_matrix * w = &m->w;
+    const float * row = m->dequantized + r * w->n_in;
+    double sum = 0.0;
+    double abs_sum = 0.0;
+    for (size_t i = 0; i < w->n_in; i++) {
+        double term = (double)row[i] * activation_value(w->type, act, i);
+        sum += term;
+        abs_sum += fabs(term);
+    }
+    if (is_affine(w->type)) {
+        const struct rwkv_block_q8_1 * x = (const struct rwkv_block_q8_1 *)act;
+        for (size_t b = 0; b < w->n_in / 32; b++) {
+            const uint8_t * block = w->data + r * w->row_bytes + b * rwkv_type_block_bytes(w->type);
+            uint16_t m_bits;
+            memcpy(&m_bits, block + 2, 2);
+            double min = rwkv_fp16_to_fp32(m_bits);
+            int sum_q = 0;
+            for (int j = 0; j < 32; j++) {
+                sum_q += x[b].qs[j];
+            }
+            double s = rwkv_fp16_to_fp32(x[b].s);
+            sum += min * (s - (double)rwkv_fp16_to_fp32(x[b].d) * sum_q);
+            abs_sum += fabs(min * s);
+        }
+    }
+    *magnitude = abs_sum;
+    return sum;
+}
+
+/* Worst-case float32 error of the kernels' sums: at most n_in / 8 + 8 roundings of the magnitude. */
+static double tolerance(size_t n_in, double magnitude) {
+    return ((double)n_in / 8.0 + 8.0) * ldexp(1.0, -24) * magnitude;
+}
+
+struct run {
+    const struct rwkv_kernels * kernels;
+    const struct test_matrix * m;
+    const uint8_t * act;
+    size_t act_stride;
+    size_t n_cols;
+    size_t y_stride;
+};
+
+static void matmul_rows(const struct run * run, float * y, size_t col_begin, size_t col_end, size_t row_begin,
+                        size_t row_end) {
+    run->kernels->matmul(&run->m->w, run->act + col_begin * run->act_stride, run->act_stride, col_end - col_begin,
+                         y + col_begin * run->y_stride, run->y_stride, row_begin, row_end);
+}
+
+static bool same_bits(const float * a, const float * b, size_t n_out, size_t n_cols, size_t stride) {
+    for (size_t c = 0; c < n_cols; c++) {
+        if (memcmp(a + c * stride, b + c * stride, n_out * sizeof(float)) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* (c): one column at a time, columns in pairs, and rows split at awkward points, all bit-identical. */
+static void check_invariance(const struct run * run, const float * y_all, const char * label) {
+    size_t n_out = run->m->w.n_out;
+    size_t elems = run->n_cols * run->y_stride;
+    float * y = malloc(elems * sizeof(float));
+
+    memset(y, 0, elems * sizeof(float));
+    for (size_t c = 0; c < run->n_cols; c++) {
+        matmul_rows(run, y, c, c + 1, 0, n_out);
+    }
+    CHECK_MSG(same_bits(y, y_all, n_out, run->n_cols, run->y_stride), "%s: one column at a time", label);
+
+    memset(y, 0, elems * sizeof(float));
+    for (size_t c = 0; c < run->n_cols; c += 2) {
+        matmul_rows(run, y, c, c + 2 < run->n_cols ? c + 2 : run->n_cols, 0, n_out);
+    }
+    CHECK_MSG(same_bits(y, y_all, n_out, run->n_cols, run->y_stride), "%s: columns in pairs", label);
+
+    const size_t splits[] = { 1, 3, 4, 5, 9, n_out / 2, n_out - 1, n_out };
+    memset(y, 0, elems * sizeof(float));
+    size_t begin = 0;
+    for (size_t s = 0; s < sizeof splits / sizeof splits[0]; s++) {
+        if (splits[s] > begin && splits[s] <= n_out) {
+            matmul_rows(run, y, 0, run->n_cols, begin, splits[s]);
+            begin = splits[s];
+        }
+    }
+    CHECK_MSG(same_bits(y, y_all, n_out, run->n_cols, run->y_stride), "%s: split rows", label);
+
+    /* A row range writes exactly its rows (threads share y). */
+    for (size_t i = 0; i < elems; i++) {
+        y[i] = NAN;
+    }
+    size_t begin_row = n_out / 3;
+    size_t end_row = n_out - n_out / 4;
+    matmul_rows(run, y, 0, run->n_cols, begin_row, end_row);
+    bool exact_range = true;
+    for (size_t c = 0; c < run->n_cols; c++) {
+        for (size_t r = 0; r < n_out; r++) {
+            bool inside = r >= begin_row && r < end_row;
+            exact_range &= inside ? !isnan(y[c * run->y_stride + r]) : isnan(y[c * run->y_stride + r]);
+        }
+    }
+    CHECK_MSG(exact_range, "%s: rows [%zu, %zu) only", label, begin_row, end_row);
+    free(y);
+}
+
+/* (a), (b), (c) for one matrix shape and type at every level. */
+static void test_case(uint32_t type, size_t n_in, size_t n_out, size_t n_cols) {
+    struct test_matrix m;
+    make_matrix(type, n_in, n_out, &m);
+    size_t x_stride = n_in + 3;
+    float * x = malloc(x_stride * n_cols * sizeof(float));
+    make_inputs(x, x_stride, n_in, n_cols);
+
+    size_t act_stride = rwkv_act_bytes(type, n_in) + 64;
+    void * act_raw;
+    uint8_t * act = alloc_aligned(act_stride * n_cols, &act_raw);
+    uint8_t * act_level = malloc(act_stride * n_cols);
+    rwkv_prepare_act_portable(type, x, x_stride, n_in, n_cols, act, act_stride);
+
+    size_t y_stride = n_out + 5;
+    float * y = malloc(y_stride * n_cols * sizeof(float));
+    float * y_scalar = malloc(y_stride * n_cols * sizeof(float));
+    double * reference = malloc(n_out * n_cols * sizeof(double));
+    double * tol = malloc(n_out * n_cols * sizeof(double));
+    for (size_t c = 0; c < n_cols; c++) {
+        for (size_t r = 0; r < n_out; r++) {
+            double magnitude;
+            reference[c * n_out + r] = reference_dot(&m, r, act + c * act_stride, &magnitude);
+            tol[c * n_out + r] = tolerance(n_in, magnitude);
+        }
+    }
+
+    for (size_t level = 0; level < N_LEVELS; level++) {
+        const struct rwkv_kernels * kernels = rwkv_kernels_by_name(LEVELS[level]);
+        if (kernels == NULL) {
+            continue;
+        }
+        char label[96];
+        snprintf(label, sizeof label, "%s %s %zux%zu cols %zu", kernels->name, rwkv_type_name(type), n_out, n_in,
+                 n_cols);
+
+        memset(act_level, 0, act_stride * n_cols);
+        kernels->prepare_act(type, x, x_stride, n_in, n_cols, act_level, act_stride);
+        bool same_act = true;
+        for (size_t c = 0; c < n_cols; c++) {
+            same_act &= memcmp(act_level + c * act_stride, act + c * act_stride, act_used_bytes(type, n_in)) == 0;
+        }
+        CHECK_MSG(same_act, "%s: prepare_act", label);
+
+        for (size_t i = 0; i < y_stride * n_cols; i++) {
+            y[i] = NAN; /* padding between columns must stay untouched */
+        }
+        struct run run = { kernels, &m, act, act_stride, n_cols, y_stride };
+        matmul_rows(&run, y, 0, n_cols, 0, n_out);
+
+        int bad = 0;
+        for (size_t c = 0; c < n_cols; c++) {
+            for (size_t r = 0; r < y_stride; r++) {
+                float value = y[c * y_stride + r];
+                if (r >= n_out) {
+                    bad += !isnan(value);
+                    continue;
+                }
+                double error = fabs((double)value - reference[c * n_out + r]);
+                double error_vs_scalar = level == 0 ? 0.0 : fabs((double)value - y_scalar[c * y_stride + r]);
+                if (!(error <= tol[c * n_out + r]) || !(error_vs_scalar <= 2 * tol[c * n_out + r])) {
+                    if (bad++ < 3) {
+                        fprintf(stderr, "%s: y[%zu][%zu] = %.9g, reference %.9g, scalar %.9g, tolerance %.3g\n",
+                                label, c, r, value, reference[c * n_out + r], y_scalar[c * y_stride + r],
+                                tol[c * n_out + r]);
+                    }
+                }
+            }
+        }
+        CHECK_MSG(bad == 0, "%s: %d wrong elements", label, bad);
+        check_invariance(&run, y, label);
+        if (level == 0) {
+            memcpy(y_scalar, y, y_stride * n_cols * sizeof(float));
+        }
+    }
+    free(reference);
+    free(tol);
+    free(y);
+    free(y_scalar);
+    free(act_raw);
+    free(act_level);
+    free(x);
+    free_matrix(&m);
+}
+
+static void test_matmul_shapes(void) {
+    static const size_t n_ins_float[] = { 1, 7, 33, 100, 32, 64, 96, 128, 256, 2048, 4096 };
+    static const size_t n_ins_quant[] = { 32, 64, 96, 128, 256, 2048, 4096 };
+    static const size_t n_outs[] = { 1, 3, 17, 64, 257 };
+    size_t counter = 0;
+    for (size_t t = 0; t < N_TYPES; t++) {
+        bool quantized = rwkv_type_is_quantized(TYPES[t]);
+        const size_t * n_ins = quantized ? n_ins_quant : n_ins_float;
+        size_t n_n_ins = quantized ? sizeof n_ins_quant / sizeof(size_t) : sizeof n_ins_float / sizeof(size_t);
+        for (size_t i = 0; i < n_n_ins; i++) {
+            for (size_t o = 0; o < sizeof n_outs / sizeof n_outs[0]; o++) {
+                /* Cycle through 1..9 columns; the largest shapes use fewer to keep the test quick. */
+                size_t n_cols = 1 + counter++ % MAX_COLS;
+                if (n_ins[i] * n_outs[o] > 256 * 1024 && n_cols > 4) {
+                    n_cols = 4;
+                }
+                test_case(TYPES[t], n_ins[i], n_outs[o], n_cols);
+            }
+        }
+        for (size_t n_cols = 1; n_cols <= MAX_COLS; n_cols++) {
+            test_case(TYPES[t], quantized ? 96 : 100, 17, n_cols);
+        }
+    }
+}
+
+/* (d) */
+static void test_prepare_act(void) {
+    enum { N = 96 };
+    float x[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = next_unit() * 3.0f;
+    }
+    for (int i = 32; i < 64; i++) {
+        x[i] = 0.0f; /* an all-zero block: d = 0, q = 0 */
+    }
+    x[64] = 127.0f; /* id = 1: the halves below are exact ties, rounded to even */
+    x[65] = 2.5f;
+    x[66] = -2.5f;
+    x[67] = 3.5f;
+    x[68] = 0.5f;
+    x[69] = -126.5f;
+
+    for (size_t level = 0; level < N_LEVELS; level++) {
+        const struct rwkv_kernels * kernels = rwkv_kernels_by_name(LEVELS[level]);
+        if (kernels == NULL) {
+            continue;
+        }
+        struct rwkv_block_q8_1 q8_1[N / 32];
+        struct rwkv_block_q8_0 q8_0[N / 32];
+        float rounded[N];
+        kernels->prepare_act(RWKV_TYPE_Q5_1, x, N, N, 1, q8_1, sizeof q8_1);
+        kernels->prepare_act(RWKV_TYPE_Q8_0, x, N, N, 1, q8_0, sizeof q8_0);
+        kernels->prepare_act(RWKV_TYPE_FP16, x, N, N, 1, rounded, sizeof rounded);
+        for (int b = 0; b < N / 32; b++) {
+            float amax = 0.0f;
+            for (int j = 0; j < 32; j++) {
+                amax = fmaxf(amax, fabsf(x[b * 32 + j]));
+            }
+            float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+            int sum = 0;
+            for (int j = 0; j < 32; j++) {
+                long q = lrintf(x[b * 32 + j] * id);
+                CHECK_EQ_INT(q8_0[b].qs[j], q);
+                CHECK_EQ_INT(q8_1[b].qs[j], q);
+                sum += (int)q;
+            }
+            CHECK_EQ_INT(q8_0[b].d, rwkv_fp32_to_fp16(amax / 127.0f));
+            CHECK_EQ_INT(q8_1[b].d, rwkv_fp32_to_fp16(amax / 127.0f));
+            CHECK_EQ_INT(q8_1[b].s, rwkv_fp32_to_fp16(amax / 127.0f * (float)sum));
+        }
+        CHECK_EQ_INT(q8_0[1].d, 0);
+        CHECK_EQ_INT(q8_0[2].qs[1], 2);
+        CHECK_EQ_INT(q8_0[2].qs[2], -2);
+        CHECK_EQ_INT(q8_0[2].qs[3], 4);
+        CHECK_EQ_INT(q8_0[2].qs[4], 0);
+        CHECK_EQ_INT(q8_0[2].qs[5], -126);
+        for (int i = 0; i < N; i++) {
+            CHECK(rounded[i] == rwkv_fp16_to_fp32(rwkv_fp32_to_fp16(x[i])));
+        }
+    }
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP32, 100), 448);
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP16, 64), 256);
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q8_0, 64), 128);
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q5_1, 2048), 64 * 36);
+    for (size_t t = 0; t < N_TYPES; t++) {
+        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(TYPES[t], 4096));
+        CHECK(rwkv_act_bytes(TYPES[t], 4096) <= rwkv_act_bytes(RWKV_TYPE_FP32, 4096));
+    }
+}
+
+/* (e) */
+static void test_dispatch(void) {
+#if defined(_WIN32)
+    _putenv_s("JRWKV_KERNELS", "avx2");
+#else
+    setenv("JRWKV_KERNELS", "avx2", 1);
+#endif
+    const struct rwkv_kernels * expected = rwkv_kernels_by_name("avx2");
+    if (expected == NULL) {
+        expected = rwkv_kernels_by_name("scalar");
+    }
+    CHECK(rwkv_kernels_best() == expected);
+    CHECK(rwkv_kernels_best() == expected); /* cached */
+    CHECK(rwkv_kernels_by_name("scalar") == &rwkv_kernels_scalar);
+    CHECK(rwkv_kernels_by_name("neon") == NULL);
+    CHECK(rwkv_kernels_by_name(NULL) == NULL);
+
+    const struct rwkv_cpu_features * cpu = rwkv_cpu_features_get();
+    bool has_avx2 = cpu->avx2 && cpu->fma && cpu->f16c;
+    bool has_avx512 = has_avx2 && cpu->avx512f && cpu->avx512bw && cpu->avx512vl && cpu->avx512dq;
+#ifdef RWKV_HAVE_X86_KERNELS
+    CHECK((rwkv_kernels_by_name("avx2") != NULL) == has_avx2);
+    CHECK((rwkv_kernels_by_name("avx512") != NULL) == has_avx512);
+#else
+    CHECK(rwkv_kernels_by_name("avx2") == NULL && rwkv_kernels_by_name("avx512") == NULL);
+#endif
+    printf("CPU: avx2 %d, avx512 %d, vnni %d; levels tested:", has_avx2, has_avx512, cpu->avx512vnni);
+    for (size_t level = 0; level < N_LEVELS; level++) {
+        if (rwkv_kernels_by_name(LEVELS[level]) != NULL) {
+            printf(" %s", LEVELS[level]);
+        }
+    }
+    printf("\n");
+}
+
+int main(void) {
+    test_dispatch();
+    test_prepare_act();
+    test_matmul_shapes();
+    return test_finish("test_kernels");
+}
