@@ -1,7 +1,6 @@
 #include "threadpool.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -14,9 +13,12 @@
 #define cpu_relax() ((void)0)
 #endif
 
-/* How long an idle worker spins before sleeping: long enough to catch the next parallel loop of
-   the same token (microseconds away), short enough not to burn a core between tokens. */
-#define SPIN_ITERATIONS 20000
+/*
+ * How long a waiting thread spins before it blocks: long enough to catch the next parallel loop of
+ * the same token (microseconds away), short enough not to burn a core between tokens or steal it
+ * from the thread being waited for when there are more threads than cores.
+ */
+#define SPIN_ITERATIONS 4000
 
 struct worker {
     struct rwkv_threadpool * pool;
@@ -35,10 +37,13 @@ struct rwkv_threadpool {
     atomic_uint pending;
     atomic_bool stopping;
 
-    /* Sleeping workers wait here; the caller signals only if someone may be asleep. */
+    /* Sleeping workers wait on `wake`, a blocked caller on `done`; each side signals only if
+       the other may be asleep (announce, then re-check: one of the two always sees the other). */
     pthread_mutex_t mutex;
     pthread_cond_t wake;
+    pthread_cond_t done;
     atomic_uint sleepers;
+    atomic_bool caller_sleeping;
 };
 
 static void * worker_main(void * arg) {
@@ -70,7 +75,11 @@ static void * worker_main(void * arg) {
         }
         seen = current;
         pool->task(pool->arg, worker->index, pool->n_threads);
-        atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
+        if (atomic_fetch_sub(&pool->pending, 1) == 1 && atomic_load(&pool->caller_sleeping)) {
+            pthread_mutex_lock(&pool->mutex);
+            pthread_cond_signal(&pool->done);
+            pthread_mutex_unlock(&pool->mutex);
+        }
     }
 }
 
@@ -89,6 +98,8 @@ struct rwkv_threadpool * rwkv_threadpool_create(uint32_t n_threads) {
     atomic_init(&pool->sleepers, 0);
     pthread_mutex_init(&pool->mutex, NULL);
     pthread_cond_init(&pool->wake, NULL);
+    pthread_cond_init(&pool->done, NULL);
+    atomic_init(&pool->caller_sleeping, false);
     if (n_threads > 1) {
         pool->workers = calloc(n_threads - 1, sizeof *pool->workers);
         if (pool->workers == NULL) {
@@ -123,6 +134,7 @@ void rwkv_threadpool_free(struct rwkv_threadpool * pool) {
         }
     }
     pthread_cond_destroy(&pool->wake);
+    pthread_cond_destroy(&pool->done);
     pthread_mutex_destroy(&pool->mutex);
     free(pool->workers);
     free(pool);
@@ -147,14 +159,19 @@ void rwkv_threadpool_run(struct rwkv_threadpool * pool, rwkv_task_fn task, void 
         pthread_mutex_unlock(&pool->mutex);
     }
     task(arg, 0, pool->n_threads);
-    unsigned spins = 0;
-    while (atomic_load_explicit(&pool->pending, memory_order_acquire) != 0) {
-        if (++spins < SPIN_ITERATIONS) {
-            cpu_relax();
-        } else {
-            sched_yield();
+    for (int spin = 0; spin < SPIN_ITERATIONS; spin++) {
+        if (atomic_load_explicit(&pool->pending, memory_order_acquire) == 0) {
+            return;
         }
+        cpu_relax();
     }
+    pthread_mutex_lock(&pool->mutex);
+    atomic_store(&pool->caller_sleeping, true);
+    while (atomic_load(&pool->pending) != 0) {
+        pthread_cond_wait(&pool->done, &pool->mutex);
+    }
+    atomic_store(&pool->caller_sleeping, false);
+    pthread_mutex_unlock(&pool->mutex);
 }
 
 void rwkv_split_range(uint64_t count, uint64_t granularity, uint32_t thread_index, uint32_t n_threads,
