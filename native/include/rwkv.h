@@ -168,6 +168,19 @@ RWKV_API bool rwkv_eval_sequence(struct rwkv_context * ctx, const uint32_t * tok
  */
 RWKV_API bool rwkv_eval_sequence_in_chunks(struct rwkv_context * ctx, const uint32_t * tokens, const size_t sequence_len, const size_t chunk_size, const float * state_in, float * state_out, float * logits_out);
 
+/*
+ * jrwkv extension. Evaluates one token for each of n_sessions independent sessions in one pass,
+ * reading the weights once for all of them: a server's concurrent sessions advance together much
+ * faster than with one rwkv_eval each. The result equals rwkv_eval on each session, bit for bit.
+ * - tokens: n_sessions tokens, each < n_vocab.
+ * - states_in: NULL (every session starts from the initial state), or n_sessions pointers, where
+ *   a NULL entry means the initial state. states_in[i] may equal states_out[i] (in place).
+ * - states_out: n_sessions distinct, non-NULL state buffers.
+ * - logits_out: NULL (no logits), or n_sessions pointers, where a NULL entry skips that session's.
+ * Everything is checked before anything is written. Returns false on error (ctx's slot).
+ */
+RWKV_API bool rwkv_eval_batch(struct rwkv_context * ctx, const uint32_t * tokens, const size_t n_sessions, const float * const * states_in, float * const * states_out, float * const * logits_out);
+
 /* Header values of the loaded file; 0 for ctx == NULL. n_layer counts blocks only. */
 RWKV_API size_t rwkv_get_n_vocab(const struct rwkv_context * ctx);
 RWKV_API size_t rwkv_get_n_embed(const struct rwkv_context * ctx);

@@ -17,6 +17,7 @@ void rwkv_scratch_free(struct rwkv_scratch * scratch) {
     rwkv_aligned_free(scratch->hidden[1]);
     rwkv_aligned_free(scratch->act);
     rwkv_aligned_free(scratch->head_input);
+    rwkv_aligned_free(scratch->logits);
     *scratch = (struct rwkv_scratch){ 0 };
 }
 
@@ -39,7 +40,7 @@ bool rwkv_scratch_reserve(struct rwkv_compute * compute, size_t tokens) {
     ok = ok && (grown.hidden[0] = alloc_floats(tokens * model->max_hidden)) != NULL;
     ok = ok && (grown.hidden[1] = alloc_floats(tokens * model->max_hidden)) != NULL;
     ok = ok && (grown.act = rwkv_aligned_alloc(64, tokens * grown.act_stride)) != NULL;
-    ok = ok && (grown.head_input = alloc_floats(C)) != NULL;
+    ok = ok && (grown.head_input = alloc_floats(tokens * C)) != NULL;
     if (!ok) {
         rwkv_scratch_free(&grown);
         return false;
@@ -47,4 +48,12 @@ bool rwkv_scratch_reserve(struct rwkv_compute * compute, size_t tokens) {
     rwkv_scratch_free(scratch);
     *scratch = grown;
     return true;
+}
+
+bool rwkv_scratch_reserve_logits(struct rwkv_compute * compute) {
+    struct rwkv_scratch * scratch = &compute->scratch;
+    if (scratch->logits == NULL) {
+        scratch->logits = alloc_floats(scratch->capacity * compute->model->n_vocab);
+    }
+    return scratch->logits != NULL;
 }

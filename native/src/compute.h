@@ -27,7 +27,8 @@ struct rwkv_scratch {
     float * hidden[2];                          /* capacity x max_hidden each */
     uint8_t * act;                              /* matmul activations, capacity x act_stride */
     size_t act_stride;
-    float * head_input;                         /* C: the normalised last token for the head */
+    float * head_input;                         /* capacity x C: normalised rows for the head */
+    float * logits;                             /* capacity x n_vocab, for batched heads (lazily) */
 };
 
 struct rwkv_compute {
@@ -39,6 +40,9 @@ struct rwkv_compute {
 
 /* Makes sure the scratch holds `tokens` columns. False on allocation failure. */
 bool rwkv_scratch_reserve(struct rwkv_compute * compute, size_t tokens);
+
+/* Makes sure scratch->logits holds the capacity's columns (only batch evaluation needs it). */
+bool rwkv_scratch_reserve_logits(struct rwkv_compute * compute);
 void rwkv_scratch_free(struct rwkv_scratch * scratch);
 
 #endif

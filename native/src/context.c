@@ -196,7 +196,11 @@ static bool evaluate(struct rwkv_context * ctx, const uint32_t * tokens, size_t 
     for (size_t done = 0; done < count;) {
         size_t n = count - done < per_forward ? count - done : per_forward;
         bool last = done + n == count;
-        rwkv_forward(&ctx->compute, tokens + done, n, state, last ? logits_out : NULL);
+        /* Only the last token's logits are wanted. */
+        float * logits[MAX_TOKENS_PER_FORWARD] = { 0 };
+        logits[n - 1] = last ? logits_out : NULL;
+        struct rwkv_columns columns = { .n = n, .states = &state, .shared = true };
+        rwkv_forward(&ctx->compute, tokens + done, &columns, logits);
         done += n;
     }
     return true;
@@ -245,6 +249,51 @@ bool rwkv_eval_sequence_in_chunks(struct rwkv_context * ctx, const uint32_t * to
     /* Checking every token first means no chunk can fail after the first has run. */
     return check_tokens(ctx, tokens, sequence_len) &&
            evaluate(ctx, tokens, sequence_len, per_forward, state_in, state_out, logits_out);
+}
+
+bool rwkv_eval_batch(struct rwkv_context * ctx, const uint32_t * tokens, const size_t n_sessions,
+                     const float * const * states_in, float * const * states_out, float * const * logits_out) {
+    if (ctx == NULL) {
+        return false;
+    }
+    rwkv_error_clear(&ctx->error);
+    if (n_sessions == 0 || tokens == NULL || states_out == NULL) {
+        return rwkv_error_set(&ctx->error, ctx->print_errors, RWKV_ERROR_ARGS,
+                              "a batch needs at least one session, its tokens and its output states");
+    }
+    for (size_t i = 0; i < n_sessions; i++) {
+        if (states_out[i] == NULL) {
+            return rwkv_error_set(&ctx->error, ctx->print_errors, RWKV_ERROR_ARGS,
+                                  "output state of session %zu is NULL", i);
+        }
+    }
+    const size_t per_forward = tokens_per_forward(n_sessions);
+    bool wants_logits = false;
+    for (size_t i = 0; logits_out != NULL && i < n_sessions; i++) {
+        wants_logits |= logits_out[i] != NULL;
+    }
+    if (!check_tokens(ctx, tokens, n_sessions) || !reserve(ctx, per_forward)) {
+        return false;
+    }
+    if (wants_logits && n_sessions > 1 && !rwkv_scratch_reserve_logits(&ctx->compute)) {
+        return rwkv_error_set(&ctx->error, ctx->print_errors, RWKV_ERROR_CTX | RWKV_ERROR_ALLOC,
+                              "out of memory for the logits of %zu sessions", per_forward);
+    }
+    const struct rwkv_model * model = ctx->model;
+    for (size_t i = 0; i < n_sessions; i++) {
+        const float * in = states_in == NULL ? NULL : states_in[i];
+        if (in == NULL) {
+            rwkv_initial_state(model, states_out[i]);
+        } else if (in != states_out[i]) {
+            memcpy(states_out[i], in, model->state_len * sizeof(float));
+        }
+    }
+    for (size_t done = 0; done < n_sessions; done += per_forward) {
+        size_t n = n_sessions - done < per_forward ? n_sessions - done : per_forward;
+        struct rwkv_columns columns = { .n = n, .states = states_out + done, .shared = false };
+        rwkv_forward(&ctx->compute, tokens + done, &columns, logits_out == NULL ? NULL : logits_out + done);
+    }
+    return true;
 }
 
 void rwkv_init_state(const struct rwkv_context * ctx, float * state) {

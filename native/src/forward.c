@@ -4,7 +4,6 @@
 
 #include "ops.h"
 #include "quant_blocks.h"
-extern int rwkv_matmul_tag;
 
 #define LAYER_NORM_EPS 1e-5f
 
@@ -19,21 +18,40 @@ static rwkv_block_fn block_function(enum rwkv_architecture arch) {
     }
 }
 
-static size_t layer_state_len(const struct rwkv_model * model) {
-    return model->state_len / model->n_layer;
-}
-
 void rwkv_initial_state(const struct rwkv_model * model, float * state) {
     memset(state, 0, model->state_len * sizeof(float));
     if (model->arch == RWKV_ARCH_V4) {
         /* att_pp, the exponent offset of the numerically stable WKV sums, starts at "minus infinity". */
         const size_t C = model->n_embed;
+        const size_t per_layer = model->state_len / model->n_layer;
         for (uint32_t layer = 0; layer < model->n_layer; layer++) {
-            float * pp = state + layer * layer_state_len(model) + 4 * C;
+            float * pp = state + layer * per_layer + 4 * C;
             for (size_t i = 0; i < C; i++) {
                 pp[i] = -1e30f;
             }
         }
+    }
+}
+
+const float * rwkv_shift_previous(const struct rwkv_compute * compute, const struct rwkv_columns * columns,
+                                  uint32_t layer, size_t offset, const float * rows, size_t t) {
+    const size_t C = compute->model->n_embed;
+    if (columns->shared && t > 0) {
+        return rows + (t - 1) * C;
+    }
+    return rwkv_layer_state(compute->model, columns, t, layer) + offset;
+}
+
+void rwkv_shift_save(const struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer,
+                     size_t offset, const float * rows) {
+    const size_t C = compute->model->n_embed;
+    if (columns->shared) {
+        memcpy(rwkv_layer_state(compute->model, columns, 0, layer) + offset, rows + (columns->n - 1) * C,
+               C * sizeof(float));
+        return;
+    }
+    for (size_t t = 0; t < columns->n; t++) {
+        memcpy(rwkv_layer_state(compute->model, columns, t, layer) + offset, rows + t * C, C * sizeof(float));
     }
 }
 
@@ -46,31 +64,60 @@ static void embed(const struct rwkv_model * model, const uint32_t * tokens, size
     }
 }
 
-void rwkv_forward(struct rwkv_compute * compute, const uint32_t * tokens, size_t n_tokens, float * state,
-                  float * logits) {
+/* ln_out and the head for the columns that want logits, in one matrix product (the head is the
+   largest matrix: it must be read once for all of them, not once per column). */
+static void head(struct rwkv_compute * compute, const float * x, size_t n, float * const * logits) {
     const struct rwkv_model * model = compute->model;
     const size_t C = model->n_embed;
-    float * x = compute->scratch.x;
-    embed(model, tokens, n_tokens, x);
-
-    rwkv_block_fn block = block_function(model->arch);
-    for (uint32_t layer = 0; layer < model->n_layer; layer++) {
-        block(compute, layer, x, n_tokens, state + layer * layer_state_len(model));
+    const size_t V = model->n_vocab;
+    struct rwkv_scratch * scratch = &compute->scratch;
+    size_t wanted = 0;
+    for (size_t t = 0; t < n; t++) {
+        if (logits[t] != NULL) {
+            rwkv_layer_norm(x + t * C, model->ln_out_weight, model->ln_out_bias, scratch->head_input + wanted * C, C,
+                            LAYER_NORM_EPS);
+            wanted++;
+        }
     }
-
-    if (logits != NULL) {
-        /* Only the last token's logits are wanted: one row through ln_out and the head. */
-        float * last = compute->scratch.head_input;
-        rwkv_layer_norm(x + (n_tokens - 1) * C, model->ln_out_weight, model->ln_out_bias, last, C, LAYER_NORM_EPS);
-        rwkv_matmul_tag=8; rwkv_matmul(compute, &model->head, last, C, 1, logits, model->n_vocab);
+    if (wanted == 1) {
+        for (size_t t = 0; t < n; t++) {
+            if (logits[t] != NULL) {
+                rwkv_matmul(compute, &model->head, scratch->head_input, C, 1, logits[t], V);
+            }
+        }
+    } else if (wanted > 1) {
+        rwkv_matmul(compute, &model->head, scratch->head_input, C, wanted, scratch->logits, V);
+        size_t column = 0;
+        for (size_t t = 0; t < n; t++) {
+            if (logits[t] != NULL) {
+                memcpy(logits[t], scratch->logits + column * V, V * sizeof(float));
+                column++;
+            }
+        }
     }
 }
 
-void rwkv_channel_mix_gated(struct rwkv_compute * compute, const struct rwkv_layer * layer, float * x,
-                            size_t n_tokens, float * ffn_xx, bool mix_is_lerp) {
+void rwkv_forward(struct rwkv_compute * compute, const uint32_t * tokens, const struct rwkv_columns * columns,
+                  float * const * logits) {
     const struct rwkv_model * model = compute->model;
+    float * x = compute->scratch.x;
+    embed(model, tokens, columns->n, x);
+    rwkv_block_fn block = block_function(model->arch);
+    for (uint32_t layer = 0; layer < model->n_layer; layer++) {
+        block(compute, layer, x, columns);
+    }
+    if (logits != NULL) {
+        head(compute, x, columns->n, logits);
+    }
+}
+
+void rwkv_channel_mix_gated(struct rwkv_compute * compute, uint32_t layer_index, float * x,
+                            const struct rwkv_columns * columns, bool mix_is_lerp) {
+    const struct rwkv_model * model = compute->model;
+    const struct rwkv_layer * layer = &model->layers[layer_index];
     const size_t C = model->n_embed;
     const size_t F = model->ffn_size;
+    const size_t n = columns->n;
     struct rwkv_scratch * s = &compute->scratch;
     float * xf = s->vectors[0];
     float * xk = s->vectors[1];
@@ -79,10 +126,10 @@ void rwkv_channel_mix_gated(struct rwkv_compute * compute, const struct rwkv_lay
     float * v = s->vectors[4];
     float * k = s->hidden[0];
 
-    rwkv_layer_norm_rows(x, layer->ln2_weight, layer->ln2_bias, xf, n_tokens, C, LAYER_NORM_EPS);
-    for (size_t t = 0; t < n_tokens; t++) {
+    rwkv_layer_norm_rows(x, layer->ln2_weight, layer->ln2_bias, xf, n, C, LAYER_NORM_EPS);
+    for (size_t t = 0; t < n; t++) {
         const float * cur = xf + t * C;
-        const float * prev = rwkv_previous_row(xf, ffn_xx, t, C);
+        const float * prev = rwkv_shift_previous(compute, columns, layer_index, 0, xf, t);
         for (size_t i = 0; i < C; i++) {
             if (mix_is_lerp) {
                 /* rwkv.cpp's lerp form: a*m + (b - b*m). */
@@ -94,15 +141,15 @@ void rwkv_channel_mix_gated(struct rwkv_compute * compute, const struct rwkv_lay
             }
         }
     }
-    memcpy(ffn_xx, xf + (n_tokens - 1) * C, C * sizeof(float));
+    rwkv_shift_save(compute, columns, layer_index, 0, xf);
 
-    rwkv_matmul_tag=4; rwkv_matmul(compute, &layer->ffn_key, xk, C, n_tokens, k, F);
-    for (size_t i = 0; i < n_tokens * F; i++) {
+    rwkv_matmul(compute, &layer->ffn_key, xk, C, n, k, F);
+    for (size_t i = 0; i < n * F; i++) {
         k[i] = rwkv_relu_squared(k[i]);
     }
-    rwkv_matmul_tag=5; rwkv_matmul(compute, &layer->ffn_value, k, F, n_tokens, v, C);
-    rwkv_matmul_tag=6; rwkv_matmul(compute, &layer->ffn_receptance, xr, C, n_tokens, r, C);
-    for (size_t i = 0; i < n_tokens * C; i++) {
+    rwkv_matmul(compute, &layer->ffn_value, k, F, n, v, C);
+    rwkv_matmul(compute, &layer->ffn_receptance, xr, C, n, r, C);
+    for (size_t i = 0; i < n * C; i++) {
         x[i] += rwkv_sigmoid(r[i]) * v[i];
     }
 }

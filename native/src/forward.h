@@ -2,8 +2,8 @@
  * The forward pass: embedding, the blocks of one architecture, then the head.
  *
  * Each architecture provides one function that runs a whole block (time mixing, then channel
- * mixing) for n_tokens consecutive tokens on the residual stream x, reading and updating that
- * block's slice of the state. Splitting by block is what lets another backend (CUDA, Metal) take
+ * mixing) for a set of columns (tokens) on the residual stream x, reading and updating that
+ * block's slice of the states. Splitting by block is what lets another backend (CUDA, Metal) take
  * over a range of blocks later without touching the others.
  */
 #ifndef RWKV_FORWARD_H
@@ -14,29 +14,57 @@
 
 #include "compute.h"
 
-typedef void (*rwkv_block_fn)(struct rwkv_compute * compute, uint32_t layer, float * x, size_t n_tokens,
-                              float * layer_state);
+/*
+ * The columns of one forward call: n tokens that are either a run of consecutive tokens of one
+ * sequence sharing one state (sequence mode; column t's previous token is column t - 1), or one
+ * token each of n independent sessions, each with its own state (batch mode).
+ */
+struct rwkv_columns {
+    size_t n;
+    float * const * states;   /* whole state buffers: states[0] if shared, else states[0 .. n-1] */
+    bool shared;
+};
 
-void rwkv_block_v4(struct rwkv_compute * compute, uint32_t layer, float * x, size_t n_tokens, float * layer_state);
-void rwkv_block_v5(struct rwkv_compute * compute, uint32_t layer, float * x, size_t n_tokens, float * layer_state);
-void rwkv_block_v6(struct rwkv_compute * compute, uint32_t layer, float * x, size_t n_tokens, float * layer_state);
-void rwkv_block_v7(struct rwkv_compute * compute, uint32_t layer, float * x, size_t n_tokens, float * layer_state);
+/* The state slice of `layer` that column t reads and updates. */
+static inline float * rwkv_layer_state(const struct rwkv_model * model, const struct rwkv_columns * columns,
+                                       size_t t, uint32_t layer) {
+    return columns->states[columns->shared ? 0 : t] + (size_t)layer * (model->state_len / model->n_layer);
+}
+
+typedef void (*rwkv_block_fn)(struct rwkv_compute * compute, uint32_t layer, float * x,
+                              const struct rwkv_columns * columns);
+
+void rwkv_block_v4(struct rwkv_compute * compute, uint32_t layer, float * x, const struct rwkv_columns * columns);
+void rwkv_block_v5(struct rwkv_compute * compute, uint32_t layer, float * x, const struct rwkv_columns * columns);
+void rwkv_block_v6(struct rwkv_compute * compute, uint32_t layer, float * x, const struct rwkv_columns * columns);
+void rwkv_block_v7(struct rwkv_compute * compute, uint32_t layer, float * x, const struct rwkv_columns * columns);
 
 /*
- * Evaluates n_tokens tokens (1 <= n_tokens <= the scratch capacity) starting from `state`
- * (updated in place). If logits is not NULL, writes the logits after the last token.
+ * Evaluates the columns' tokens (1 <= n <= the scratch capacity), updating their states in place.
+ * logits: NULL, or one buffer per column (entries may be NULL); each receives that column's logits.
+ * In sequence mode only the last column can want logits.
  */
-void rwkv_forward(struct rwkv_compute * compute, const uint32_t * tokens, size_t n_tokens, float * state,
-                  float * logits);
+void rwkv_forward(struct rwkv_compute * compute, const uint32_t * tokens, const struct rwkv_columns * columns,
+                  float * const * logits);
 
 /* Writes the initial state: zeros, except v4's att_pp vectors (-1e30). */
 void rwkv_initial_state(const struct rwkv_model * model, float * state);
 
 /*
+ * Token shift. The row that column t mixes with as its "previous token": row t - 1 of `rows` in
+ * sequence mode, else the normalised row its state saved from the previous call (offset within the
+ * layer state: 0 for ffn_xx, C for att_xx). rwkv_shift_save stores the rows that later calls need.
+ */
+const float * rwkv_shift_previous(const struct rwkv_compute * compute, const struct rwkv_columns * columns,
+                                  uint32_t layer, size_t offset, const float * rows, size_t t);
+void rwkv_shift_save(const struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer,
+                     size_t offset, const float * rows);
+
+/*
  * Channel mixing shared by v4, v5 and v6 (receptance-gated, squared-ReLU FFN). mix_is_lerp selects
  * v4/v5 coefficients (x*m + prev*(1-m)) versus v6 ones (x + (prev - x)*m).
  */
-void rwkv_channel_mix_gated(struct rwkv_compute * compute, const struct rwkv_layer * layer, float * x,
-                            size_t n_tokens, float * ffn_xx, bool mix_is_lerp);
+void rwkv_channel_mix_gated(struct rwkv_compute * compute, uint32_t layer, float * x,
+                            const struct rwkv_columns * columns, bool mix_is_lerp);
 
 #endif

@@ -11,14 +11,13 @@
 
 #define LAYER_NORM_EPS 1e-5f
 
-static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * layer, float * x, size_t n_tokens,
-                     float * state) {
-    const size_t C = compute->model->n_embed;
+static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float * x,
+                     const struct rwkv_columns * columns) {
+    const struct rwkv_model * model = compute->model;
+    const struct rwkv_layer * layer = &model->layers[layer_index];
+    const size_t C = model->n_embed;
+    const size_t n = columns->n;
     struct rwkv_scratch * s = &compute->scratch;
-    float * att_xx = state + C;
-    float * aa = state + 2 * C;
-    float * bb = state + 3 * C;
-    float * pp = state + 4 * C;
     float * xa = s->vectors[0];
     float * xk = s->vectors[1];
     float * xv = s->vectors[2];
@@ -28,25 +27,29 @@ static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * la
     float * r = s->vectors[6];
     float * out = s->vectors[7];
 
-    rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
-    for (size_t t = 0; t < n_tokens; t++) {
+    rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n, C, LAYER_NORM_EPS);
+    for (size_t t = 0; t < n; t++) {
         const float * cur = xa + t * C;
-        const float * prev = rwkv_previous_row(xa, att_xx, t, C);
+        const float * prev = rwkv_shift_previous(compute, columns, layer_index, C, xa, t);
         for (size_t i = 0; i < C; i++) {
             xk[t * C + i] = cur[i] * layer->att_mix_k[i] + (prev[i] - prev[i] * layer->att_mix_k[i]);
             xv[t * C + i] = cur[i] * layer->att_mix_v[i] + (prev[i] - prev[i] * layer->att_mix_v[i]);
             xr[t * C + i] = cur[i] * layer->att_mix_r[i] + (prev[i] - prev[i] * layer->att_mix_r[i]);
         }
     }
-    memcpy(att_xx, xa + (n_tokens - 1) * C, C * sizeof(float));
+    rwkv_shift_save(compute, columns, layer_index, C, xa);
 
-    rwkv_matmul(compute, &layer->att_key, xk, C, n_tokens, k, C);
-    rwkv_matmul(compute, &layer->att_value, xv, C, n_tokens, v, C);
-    rwkv_matmul(compute, &layer->att_receptance, xr, C, n_tokens, r, C);
+    rwkv_matmul(compute, &layer->att_key, xk, C, n, k, C);
+    rwkv_matmul(compute, &layer->att_value, xv, C, n, v, C);
+    rwkv_matmul(compute, &layer->att_receptance, xr, C, n, r, C);
 
     const float * u = layer->att_bonus;   /* time_first */
     const float * w = layer->att_decay;   /* -exp(trained decay) */
-    for (size_t t = 0; t < n_tokens; t++) {
+    for (size_t t = 0; t < n; t++) {
+        float * state = rwkv_layer_state(model, columns, t, layer_index);
+        float * aa = state + 2 * C;
+        float * bb = state + 3 * C;
+        float * pp = state + 4 * C;
         const float * kt = k + t * C;
         const float * vt = v + t * C;
         float * rt = r + t * C;
@@ -69,15 +72,13 @@ static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * la
         }
     }
 
-    rwkv_matmul(compute, &layer->att_output, r, C, n_tokens, out, C);
-    for (size_t i = 0; i < n_tokens * C; i++) {
+    rwkv_matmul(compute, &layer->att_output, r, C, n, out, C);
+    for (size_t i = 0; i < n * C; i++) {
         x[i] += out[i];
     }
 }
 
-void rwkv_block_v4(struct rwkv_compute * compute, uint32_t layer_index, float * x, size_t n_tokens,
-                   float * layer_state) {
-    const struct rwkv_layer * layer = &compute->model->layers[layer_index];
-    time_mix(compute, layer, x, n_tokens, layer_state);
-    rwkv_channel_mix_gated(compute, layer, x, n_tokens, layer_state, true);
+void rwkv_block_v4(struct rwkv_compute * compute, uint32_t layer, float * x, const struct rwkv_columns * columns) {
+    time_mix(compute, layer, x, columns);
+    rwkv_channel_mix_gated(compute, layer, x, columns, true);
 }

@@ -15,14 +15,14 @@ extern int rwkv_matmul_tag;
 #define LAYER_NORM_EPS 1e-5f
 #define GROUP_NORM_EPS 1e-5f
 
-static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * layer, float * x, size_t n_tokens,
-                     float * state) {
+static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float * x,
+                     const struct rwkv_columns * columns) {
     const struct rwkv_model * model = compute->model;
+    const struct rwkv_layer * layer = &model->layers[layer_index];
+    const size_t n_tokens = columns->n;
     const size_t C = model->n_embed;
     const bool gated = model->arch == RWKV_ARCH_V5_2;
     struct rwkv_scratch * s = &compute->scratch;
-    float * att_xx = state + C;
-    float * heads = state + 2 * C;
     float * xa = s->vectors[0];
     float * xk = s->vectors[1];
     float * xv = s->vectors[2];
@@ -38,7 +38,7 @@ static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * la
     rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
     for (size_t t = 0; t < n_tokens; t++) {
         const float * cur = xa + t * C;
-        const float * prev = rwkv_previous_row(xa, att_xx, t, C);
+        const float * prev = rwkv_shift_previous(compute, columns, layer_index, C, xa, t);
         for (size_t i = 0; i < C; i++) {
             xk[t * C + i] = cur[i] * layer->att_mix_k[i] + (prev[i] - prev[i] * layer->att_mix_k[i]);
             xv[t * C + i] = cur[i] * layer->att_mix_v[i] + (prev[i] - prev[i] * layer->att_mix_v[i]);
@@ -48,7 +48,7 @@ static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * la
             }
         }
     }
-    memcpy(att_xx, xa + (n_tokens - 1) * C, C * sizeof(float));
+    rwkv_shift_save(compute, columns, layer_index, C, xa);
 
     rwkv_matmul_tag=0; rwkv_matmul(compute, &layer->att_receptance, xr, C, n_tokens, r, C);
     rwkv_matmul_tag=1; rwkv_matmul(compute, &layer->att_key, xk, C, n_tokens, k, C);
@@ -60,7 +60,7 @@ static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * la
         }
     }
 
-    rwkv_wkv5(compute, n_tokens, r, k, v, layer->att_decay, 0, layer->att_bonus, heads, o);
+    rwkv_wkv5(compute, columns, layer_index, r, k, v, layer->att_decay, 0, layer->att_bonus, o);
 
     for (size_t t = 0; t < n_tokens; t++) {
         rwkv_group_norm(o + t * C, layer->att_ln_x_weight, layer->att_ln_x_bias, o + t * C, model->n_head,
@@ -77,9 +77,7 @@ static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * la
     }
 }
 
-void rwkv_block_v5(struct rwkv_compute * compute, uint32_t layer_index, float * x, size_t n_tokens,
-                   float * layer_state) {
-    const struct rwkv_layer * layer = &compute->model->layers[layer_index];
-    time_mix(compute, layer, x, n_tokens, layer_state);
-    rwkv_channel_mix_gated(compute, layer, x, n_tokens, layer_state, true);
+void rwkv_block_v5(struct rwkv_compute * compute, uint32_t layer, float * x, const struct rwkv_columns * columns) {
+    time_mix(compute, layer, x, columns);
+    rwkv_channel_mix_gated(compute, layer, x, columns, true);
 }

@@ -17,15 +17,15 @@
 /* Mixing slots in the order of time_maa_w1's outputs and time_maa_w2's slices. */
 enum { SLOT_W, SLOT_K, SLOT_V, SLOT_R, SLOT_G, SLOT_COUNT };
 
-static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * layer, float * x, size_t n_tokens,
-                     float * state) {
+static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float * x,
+                     const struct rwkv_columns * columns) {
     const struct rwkv_model * model = compute->model;
+    const struct rwkv_layer * layer = &model->layers[layer_index];
+    const size_t n_tokens = columns->n;
     const size_t C = model->n_embed;
     const size_t Dm = model->lora_mix;
     const size_t Dd = model->lora_decay;
     struct rwkv_scratch * s = &compute->scratch;
-    float * att_xx = state + C;
-    float * heads = state + 2 * C;
     float * xa = s->vectors[0];
     float * sx = s->vectors[1];
     float * mixed[SLOT_COUNT] = { s->vectors[2], s->vectors[3], s->vectors[4], s->vectors[5], s->vectors[6] };
@@ -44,13 +44,13 @@ static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * la
     float * xxx = mixed[0]; /* borrowed: the first slot is written only after xxx is consumed */
     for (size_t t = 0; t < n_tokens; t++) {
         const float * cur = xa + t * C;
-        const float * prev = rwkv_previous_row(xa, att_xx, t, C);
+        const float * prev = rwkv_shift_previous(compute, columns, layer_index, C, xa, t);
         for (size_t i = 0; i < C; i++) {
             sx[t * C + i] = prev[i] - cur[i];
             xxx[t * C + i] = cur[i] + sx[t * C + i] * layer->maa_x[i];
         }
     }
-    memcpy(att_xx, xa + (n_tokens - 1) * C, C * sizeof(float));
+    rwkv_shift_save(compute, columns, layer_index, C, xa);
 
     /* Data-dependent mixing: tanh(W1 xxx) split into five Dm-wide slots, each mapped back to C. */
     rwkv_matmul(compute, &layer->maa_w1, xxx, C, n_tokens, lora, 5 * Dm);
@@ -87,7 +87,7 @@ static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * la
         }
     }
 
-    rwkv_wkv5(compute, n_tokens, r, k, v, w, C, layer->att_bonus, heads, o);
+    rwkv_wkv5(compute, columns, layer_index, r, k, v, w, C, layer->att_bonus, o);
 
     for (size_t t = 0; t < n_tokens; t++) {
         rwkv_group_norm(o + t * C, layer->att_ln_x_weight, layer->att_ln_x_bias, o + t * C, model->n_head,
@@ -102,9 +102,7 @@ static void time_mix(struct rwkv_compute * compute, const struct rwkv_layer * la
     }
 }
 
-void rwkv_block_v6(struct rwkv_compute * compute, uint32_t layer_index, float * x, size_t n_tokens,
-                   float * layer_state) {
-    const struct rwkv_layer * layer = &compute->model->layers[layer_index];
-    time_mix(compute, layer, x, n_tokens, layer_state);
-    rwkv_channel_mix_gated(compute, layer, x, n_tokens, layer_state, false);
+void rwkv_block_v6(struct rwkv_compute * compute, uint32_t layer, float * x, const struct rwkv_columns * columns) {
+    time_mix(compute, layer, x, columns);
+    rwkv_channel_mix_gated(compute, layer, x, columns, false);
 }

@@ -43,15 +43,15 @@ static void lora(struct rwkv_compute * compute, const struct rwkv_matrix * m1, c
     rwkv_matmul(compute, m2, hidden, D, n_tokens, y, C);
 }
 
-static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float * x, size_t n_tokens, float * state) {
+static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float * x,
+                     const struct rwkv_columns * columns) {
     const struct rwkv_model * model = compute->model;
     const struct rwkv_layer * layer = &model->layers[layer_index];
     const size_t C = model->n_embed;
     const size_t H = model->n_head;
     const size_t S = model->head_size;
+    const size_t n_tokens = columns->n;
     struct rwkv_scratch * s = &compute->scratch;
-    float * att_xx = state + C;
-    float * heads = state + 2 * C;
     float * xa = s->vectors[0];
     float * sx = s->vectors[1];
     float * mixed[MIX_COUNT] = { s->vectors[2], s->vectors[3], s->vectors[4], s->vectors[5], s->vectors[6], s->vectors[7] };
@@ -69,7 +69,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
     for (size_t t = 0; t < n_tokens; t++) {
         const float * cur = xa + t * C;
-        const float * prev = rwkv_previous_row(xa, att_xx, t, C);
+        const float * prev = rwkv_shift_previous(compute, columns, layer_index, C, xa, t);
         for (size_t i = 0; i < C; i++) {
             sx[t * C + i] = prev[i] - cur[i];
         }
@@ -80,7 +80,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
             }
         }
     }
-    memcpy(att_xx, xa + (n_tokens - 1) * C, C * sizeof(float));
+    rwkv_shift_save(compute, columns, layer_index, C, xa);
 
     rwkv_matmul(compute, &layer->att_receptance, mixed[MIX_R], C, n_tokens, r, C);
     rwkv_matmul(compute, &layer->att_key, mixed[MIX_K], C, n_tokens, k, C);
@@ -136,7 +136,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
         }
     }
 
-    rwkv_wkv7(compute, n_tokens, r, w, k, v, kk, a, heads, o);
+    rwkv_wkv7(compute, columns, layer_index, r, w, k, v, kk, a, o);
 
     for (size_t t = 0; t < n_tokens; t++) {
         float * ot = o + t * C;
@@ -162,8 +162,10 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     }
 }
 
-static void channel_mix(struct rwkv_compute * compute, const struct rwkv_layer * layer, float * x, size_t n_tokens,
-                        float * ffn_xx) {
+static void channel_mix(struct rwkv_compute * compute, uint32_t layer_index, float * x,
+                        const struct rwkv_columns * columns) {
+    const struct rwkv_layer * layer = &compute->model->layers[layer_index];
+    const size_t n_tokens = columns->n;
     const size_t C = compute->model->n_embed;
     const size_t F = compute->model->ffn_size;
     struct rwkv_scratch * s = &compute->scratch;
@@ -175,12 +177,12 @@ static void channel_mix(struct rwkv_compute * compute, const struct rwkv_layer *
     rwkv_layer_norm_rows(x, layer->ln2_weight, layer->ln2_bias, xf, n_tokens, C, LAYER_NORM_EPS);
     for (size_t t = 0; t < n_tokens; t++) {
         const float * cur = xf + t * C;
-        const float * prev = rwkv_previous_row(xf, ffn_xx, t, C);
+        const float * prev = rwkv_shift_previous(compute, columns, layer_index, 0, xf, t);
         for (size_t i = 0; i < C; i++) {
             xk[t * C + i] = cur[i] + (prev[i] - cur[i]) * layer->ffn_mix_k[i];
         }
     }
-    memcpy(ffn_xx, xf + (n_tokens - 1) * C, C * sizeof(float));
+    rwkv_shift_save(compute, columns, layer_index, 0, xf);
 
     rwkv_matmul(compute, &layer->ffn_key, xk, C, n_tokens, hidden, F);
     for (size_t i = 0; i < n_tokens * F; i++) {
@@ -192,8 +194,7 @@ static void channel_mix(struct rwkv_compute * compute, const struct rwkv_layer *
     }
 }
 
-void rwkv_block_v7(struct rwkv_compute * compute, uint32_t layer_index, float * x, size_t n_tokens,
-                   float * layer_state) {
-    time_mix(compute, layer_index, x, n_tokens, layer_state);
-    channel_mix(compute, &compute->model->layers[layer_index], x, n_tokens, layer_state);
+void rwkv_block_v7(struct rwkv_compute * compute, uint32_t layer, float * x, const struct rwkv_columns * columns) {
+    time_mix(compute, layer, x, columns);
+    channel_mix(compute, layer, x, columns);
 }

@@ -39,9 +39,4 @@ static inline float rwkv_relu_squared(float x) {
     return r * r;
 }
 
-/* Token shift for n_tokens rows: row t's "previous" is row t - 1, and row 0's is `first`. */
-static inline const float * rwkv_previous_row(const float * rows, const float * first, size_t t, size_t n) {
-    return t == 0 ? first : rows + (t - 1) * n;
-}
-
 #endif

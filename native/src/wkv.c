@@ -3,12 +3,19 @@
 
 struct wkv_job {
     const struct rwkv_model * model;
-    size_t n_tokens;
+    const struct rwkv_columns * columns;
+    uint32_t layer;
     const float * r, * k, * v, * w, * u, * kk, * a;
     size_t w_stride;
-    float * state;
     float * out;
 };
+
+/* Head h's state matrix as column t reads and updates it. */
+static float * head_state(const struct wkv_job * job, size_t t, size_t h) {
+    const struct rwkv_model * model = job->model;
+    return rwkv_layer_state(model, job->columns, t, job->layer) + 2 * (size_t)model->n_embed +
+           h * model->head_size * model->head_size;
+}
 
 static void wkv5_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
     const struct wkv_job * job = arg;
@@ -16,8 +23,8 @@ static void wkv5_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
     uint64_t first, last;
     rwkv_split_range(H, 1, thread_index, n_threads, &first, &last);
     for (size_t h = first; h < last; h++) {
-        float * heads = job->state + h * S * S;
-        for (size_t t = 0; t < job->n_tokens; t++) {
+        for (size_t t = 0; t < job->columns->n; t++) {
+            float * heads = head_state(job, t, h);
             const size_t base = t * C + h * S;
             const float * r = job->r + base;
             const float * k = job->k + base;
@@ -42,10 +49,10 @@ static void wkv5_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
     }
 }
 
-void rwkv_wkv5(struct rwkv_compute * compute, size_t n_tokens, const float * r, const float * k, const float * v,
-               const float * w, size_t w_stride, const float * u, float * state, float * out) {
-    struct wkv_job job = { .model = compute->model, .n_tokens = n_tokens, .r = r, .k = k, .v = v, .w = w,
-                           .u = u, .w_stride = w_stride, .state = state, .out = out };
+void rwkv_wkv5(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer, const float * r,
+               const float * k, const float * v, const float * w, size_t w_stride, const float * u, float * out) {
+    struct wkv_job job = { .model = compute->model, .columns = columns, .layer = layer, .r = r, .k = k, .v = v,
+                           .w = w, .u = u, .w_stride = w_stride, .out = out };
     rwkv_threadpool_run(compute->pool, wkv5_task, &job);
 }
 
@@ -55,8 +62,8 @@ static void wkv7_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
     uint64_t first, last;
     rwkv_split_range(H, 1, thread_index, n_threads, &first, &last);
     for (size_t h = first; h < last; h++) {
-        float * heads = job->state + h * S * S;
-        for (size_t t = 0; t < job->n_tokens; t++) {
+        for (size_t t = 0; t < job->columns->n; t++) {
+            float * heads = head_state(job, t, h);
             const size_t base = t * C + h * S;
             const float * r = job->r + base;
             const float * w = job->w + base;
@@ -84,9 +91,9 @@ static void wkv7_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
     }
 }
 
-void rwkv_wkv7(struct rwkv_compute * compute, size_t n_tokens, const float * r, const float * w, const float * k,
-               const float * v, const float * kk, const float * a, float * state, float * out) {
-    struct wkv_job job = { .model = compute->model, .n_tokens = n_tokens, .r = r, .k = k, .v = v, .w = w,
-                           .kk = kk, .a = a, .state = state, .out = out };
+void rwkv_wkv7(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer, const float * r,
+               const float * w, const float * k, const float * v, const float * kk, const float * a, float * out) {
+    struct wkv_job job = { .model = compute->model, .columns = columns, .layer = layer, .r = r, .k = k, .v = v,
+                           .w = w, .kk = kk, .a = a, .out = out };
     rwkv_threadpool_run(compute->pool, wkv7_task, &job);
 }

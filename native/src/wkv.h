@@ -1,7 +1,8 @@
 /*
  * The WKV recurrences: the per-head matrix states of v5/v6 and v7 (architectures.md §5.2-5.4).
- * Tokens run in order; heads are independent and are spread over the thread pool.
- * Inputs are n_tokens x C row-major; `state` is the layer's H head matrices of S x S floats.
+ * Inputs are columns->n x C row-major. Each column updates the H head matrices (S x S floats) at
+ * offset 2C of its layer state: in sequence mode the columns share them and run in order; in batch
+ * mode each column has its own. Heads are independent and are spread over the thread pool.
  */
 #ifndef RWKV_WKV_H
 #define RWKV_WKV_H
@@ -9,6 +10,7 @@
 #include <stddef.h>
 
 #include "compute.h"
+#include "forward.h"
 
 /*
  * v5.x and v6, with i = key channel and j = value channel of head h:
@@ -16,8 +18,8 @@
  *   S[i][j] = w[i] * S[i][j] + k[i] * v[j]
  * w_stride: 0 when the decay is the same for every token (v5), C when it is per token (v6).
  */
-void rwkv_wkv5(struct rwkv_compute * compute, size_t n_tokens, const float * r, const float * k, const float * v,
-               const float * w, size_t w_stride, const float * u, float * state, float * out);
+void rwkv_wkv5(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer, const float * r,
+               const float * k, const float * v, const float * w, size_t w_stride, const float * u, float * out);
 
 /*
  * v7 ("generalised delta rule"), with i = value channel and j = key channel:
@@ -25,7 +27,7 @@ void rwkv_wkv5(struct rwkv_compute * compute, size_t n_tokens, const float * r, 
  *   S[i][j] = S[i][j] * w[j] + v[i] * k[j] + sa * kk[j] * a[j]
  *   out[i]  = sum_j S[i][j] * r[j]          (with the updated state)
  */
-void rwkv_wkv7(struct rwkv_compute * compute, size_t n_tokens, const float * r, const float * w, const float * k,
-               const float * v, const float * kk, const float * a, float * state, float * out);
+void rwkv_wkv7(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer, const float * r,
+               const float * w, const float * k, const float * v, const float * kk, const float * a, float * out);
 
 #endif

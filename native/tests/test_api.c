@@ -68,6 +68,53 @@ static void test_modes_agree(const char * relative) {
     rwkv_free(ctx);
 }
 
+/* Batch evaluation equals one rwkv_eval per session, bit for bit, states and logits. */
+static void test_batch_agrees(const char * relative) {
+    struct rwkv_context * ctx = load(relative, 2);
+    if (ctx == NULL) {
+        return;
+    }
+    enum { SESSIONS = 5, STEPS = 6 };
+    const size_t state_len = rwkv_get_state_len(ctx);
+    float * serial[SESSIONS], * batched[SESSIONS], * serial_logits[SESSIONS], * batched_logits[SESSIONS];
+    float * logits_out[SESSIONS];
+    for (int i = 0; i < SESSIONS; i++) {
+        serial[i] = malloc(state_len * sizeof(float));
+        batched[i] = malloc(state_len * sizeof(float));
+        serial_logits[i] = malloc(TINY_N_VOCAB * sizeof(float));
+        batched_logits[i] = malloc(TINY_N_VOCAB * sizeof(float));
+        rwkv_init_state(ctx, serial[i]);
+        /* Session 3 never asks for logits: the others' must not depend on that. */
+        logits_out[i] = i == 3 ? NULL : batched_logits[i];
+    }
+    for (int step = 0; step < STEPS; step++) {
+        uint32_t tokens[SESSIONS];
+        for (int i = 0; i < SESSIONS; i++) {
+            tokens[i] = (uint32_t)(LONG_PROMPT[(step * 7 + i * 13) % (sizeof LONG_PROMPT - 1)]);
+            CHECK(rwkv_eval(ctx, tokens[i], serial[i], serial[i], serial_logits[i]));
+        }
+        CHECK(rwkv_eval_batch(ctx, tokens, SESSIONS, step == 0 ? NULL : (const float * const *)batched, batched,
+                              logits_out));
+    }
+    for (int i = 0; i < SESSIONS; i++) {
+        CHECK_MSG(memcmp(serial[i], batched[i], state_len * sizeof(float)) == 0, "%s: session %d state differs",
+                  relative, i);
+        if (i != 3) {
+            CHECK_MSG(memcmp(serial_logits[i], batched_logits[i], TINY_N_VOCAB * sizeof(float)) == 0,
+                      "%s: session %d logits differ", relative, i);
+        }
+        free(serial[i]);
+        free(batched[i]);
+        free(serial_logits[i]);
+        free(batched_logits[i]);
+    }
+    uint32_t bad[2] = { 1, 999 };
+    float * outs[2] = { NULL, NULL };
+    CHECK(!rwkv_eval_batch(ctx, bad, 2, NULL, outs, NULL));
+    CHECK_EQ_INT(rwkv_get_last_error(ctx), RWKV_ERROR_ARGS);
+    rwkv_free(ctx);
+}
+
 /* Results must not depend on the number of threads. */
 static void test_thread_counts_agree(const char * relative) {
     uint32_t tokens[128];
@@ -354,9 +401,13 @@ int main(void) {
         }
         snprintf(name, sizeof name, "tiny/tiny-rwkv-%s-Q5_1.bin", versions[v]);
         test_thread_counts_agree(name);
+        test_batch_agrees(name);
+        snprintf(name, sizeof name, "tiny/tiny-rwkv-%s-FP16.bin", versions[v]);
+        test_batch_agrees(name);
     }
     test_modes_agree("tiny/tiny-rwkv-6v0-3m-Q5_0.bin");
     test_thread_counts_agree("tiny/tiny-rwkv-6v0-3m-Q5_1.bin");
+    test_batch_agrees("tiny/tiny-rwkv-6v0-3m-Q5_0.bin");
     test_cloning();
     test_concurrent_clones();
     test_logit_skipping();
