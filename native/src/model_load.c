@@ -9,167 +9,8 @@
 #include "data_types.h"
 #include "fp16.h"
 #include "model.h"
+#include "model_arch.h"
 #include "quant_blocks.h"
-
-/* ---- Symbolic dimensions, resolved per model ---- */
-
-enum dim {
-    DIM_1,
-    DIM_5,
-    DIM_6,
-    DIM_C,      /* n_embed */
-    DIM_V,      /* n_vocab */
-    DIM_H,      /* heads */
-    DIM_S,      /* head size */
-    DIM_F,      /* channel-mix width */
-    DIM_5DM,    /* v6: 5 x time-mix LoRA rank */
-    DIM_DM,     /* v6: time-mix LoRA rank */
-    DIM_DD,     /* v6: decay LoRA rank */
-    DIM_DW,     /* v7 LoRA ranks */
-    DIM_DA,
-    DIM_DV,
-    DIM_DG,
-    DIM_COUNT
-};
-
-enum tensor_kind {
-    VECTOR,         /* widened to float32 into the arena, flat element order */
-    VECTOR_PER_HEAD,/* v5.1 [1, 1, H]: one value per head, broadcast to the head's channels */
-    MATRIX,         /* [n_in, n_out], stays in the mapping */
-    MATRIX_SLICES5  /* v6 time_maa_w2 [Dm, C, 5]: five [Dm, C] matrices */
-};
-
-enum spec_flags {
-    NOT_IN_LAYER_0 = 1  /* v7 v0/v1/v2: value residual mixing starts at layer 1 */
-};
-
-struct tensor_spec {
-    const char * name;          /* suffix after "blocks.N." for layer tensors */
-    enum tensor_kind kind;
-    uint8_t dims[3];            /* expected ne0, ne1, ne2 (enum dim) */
-    size_t field;               /* offsetof in struct rwkv_layer (or struct rwkv_model for globals) */
-    unsigned flags;
-};
-
-#define L(field) offsetof(struct rwkv_layer, field)
-#define M(field) offsetof(struct rwkv_model, field)
-#define VEC_C { DIM_C, DIM_1, DIM_1 }
-#define MAT_CC { DIM_C, DIM_C, DIM_1 }
-
-static const struct tensor_spec GLOBAL_TENSORS[] = {
-    { "emb.weight", MATRIX, { DIM_C, DIM_V, DIM_1 }, M(emb), 0 },
-    { "blocks.0.ln0.weight", VECTOR, VEC_C, M(ln0_weight), 0 },
-    { "blocks.0.ln0.bias", VECTOR, VEC_C, M(ln0_bias), 0 },
-    { "ln_out.weight", VECTOR, VEC_C, M(ln_out_weight), 0 },
-    { "ln_out.bias", VECTOR, VEC_C, M(ln_out_bias), 0 },
-    { "head.weight", MATRIX, { DIM_C, DIM_V, DIM_1 }, M(head), 0 },
-};
-
-#define COMMON_LAYER_TENSORS                                                        \
-    { "ln1.weight", VECTOR, VEC_C, L(ln1_weight), 0 },                              \
-    { "ln1.bias", VECTOR, VEC_C, L(ln1_bias), 0 },                                  \
-    { "ln2.weight", VECTOR, VEC_C, L(ln2_weight), 0 },                              \
-    { "ln2.bias", VECTOR, VEC_C, L(ln2_bias), 0 },                                  \
-    { "ffn.key.weight", MATRIX, { DIM_C, DIM_F, DIM_1 }, L(ffn_key), 0 },           \
-    { "ffn.value.weight", MATRIX, { DIM_F, DIM_C, DIM_1 }, L(ffn_value), 0 }
-
-#define ATT_KVRO_TENSORS                                                            \
-    { "att.key.weight", MATRIX, MAT_CC, L(att_key), 0 },                            \
-    { "att.value.weight", MATRIX, MAT_CC, L(att_value), 0 },                        \
-    { "att.receptance.weight", MATRIX, MAT_CC, L(att_receptance), 0 },              \
-    { "att.output.weight", MATRIX, MAT_CC, L(att_output), 0 }
-
-#define FFN_LERP_TENSORS                                                            \
-    { "ffn.time_mix_k", VECTOR, VEC_C, L(ffn_mix_k), 0 },                           \
-    { "ffn.time_mix_r", VECTOR, VEC_C, L(ffn_mix_r), 0 },                           \
-    { "ffn.receptance.weight", MATRIX, MAT_CC, L(ffn_receptance), 0 }
-
-#define ATT_LERP_TENSORS                                                            \
-    { "att.time_mix_k", VECTOR, VEC_C, L(att_mix_k), 0 },                           \
-    { "att.time_mix_v", VECTOR, VEC_C, L(att_mix_v), 0 },                           \
-    { "att.time_mix_r", VECTOR, VEC_C, L(att_mix_r), 0 }
-
-#define LN_X_TENSORS                                                                \
-    { "att.ln_x.weight", VECTOR, VEC_C, L(att_ln_x_weight), 0 },                    \
-    { "att.ln_x.bias", VECTOR, VEC_C, L(att_ln_x_bias), 0 }
-
-static const struct tensor_spec V4_TENSORS[] = {
-    COMMON_LAYER_TENSORS, ATT_KVRO_TENSORS, FFN_LERP_TENSORS, ATT_LERP_TENSORS,
-    { "att.time_first", VECTOR, VEC_C, L(att_bonus), 0 },
-    { "att.time_decay", VECTOR, VEC_C, L(att_decay), 0 },
-};
-
-static const struct tensor_spec V5_1_TENSORS[] = {
-    COMMON_LAYER_TENSORS, ATT_KVRO_TENSORS, FFN_LERP_TENSORS, ATT_LERP_TENSORS, LN_X_TENSORS,
-    { "att.time_first", VECTOR_PER_HEAD, { DIM_1, DIM_1, DIM_H }, L(att_bonus), 0 },
-    { "att.time_decay", VECTOR_PER_HEAD, { DIM_1, DIM_1, DIM_H }, L(att_decay), 0 },
-};
-
-static const struct tensor_spec V5_2_TENSORS[] = {
-    COMMON_LAYER_TENSORS, ATT_KVRO_TENSORS, FFN_LERP_TENSORS, ATT_LERP_TENSORS, LN_X_TENSORS,
-    { "att.time_faaaa", VECTOR, { DIM_1, DIM_S, DIM_H }, L(att_bonus), 0 },
-    { "att.time_decay", VECTOR, { DIM_1, DIM_S, DIM_H }, L(att_decay), 0 },
-    { "att.time_mix_g", VECTOR, VEC_C, L(att_mix_g), 0 },
-    { "att.gate.weight", MATRIX, MAT_CC, L(att_gate), 0 },
-};
-
-static const struct tensor_spec V6_TENSORS[] = {
-    COMMON_LAYER_TENSORS, ATT_KVRO_TENSORS, LN_X_TENSORS,
-    { "att.gate.weight", MATRIX, MAT_CC, L(att_gate), 0 },
-    { "att.time_maa_x", VECTOR, VEC_C, L(maa_x), 0 },
-    { "att.time_maa_w", VECTOR, VEC_C, L(maa_w), 0 },
-    { "att.time_maa_k", VECTOR, VEC_C, L(maa_k), 0 },
-    { "att.time_maa_v", VECTOR, VEC_C, L(maa_v), 0 },
-    { "att.time_maa_r", VECTOR, VEC_C, L(maa_r), 0 },
-    { "att.time_maa_g", VECTOR, VEC_C, L(maa_g), 0 },
-    { "att.time_maa_w1", MATRIX, { DIM_C, DIM_5DM, DIM_1 }, L(maa_w1), 0 },
-    { "att.time_maa_w2", MATRIX_SLICES5, { DIM_DM, DIM_C, DIM_5 }, L(maa_w2), 0 },
-    { "att.time_decay", VECTOR, { DIM_1, DIM_S, DIM_H }, L(att_decay), 0 },
-    { "att.time_decay_w1", MATRIX, { DIM_C, DIM_DD, DIM_1 }, L(decay_w1), 0 },
-    { "att.time_decay_w2", MATRIX, { DIM_DD, DIM_C, DIM_1 }, L(decay_w2), 0 },
-    { "att.time_faaaa", VECTOR, { DIM_1, DIM_S, DIM_H }, L(att_bonus), 0 },
-    { "ffn.time_maa_k", VECTOR, VEC_C, L(ffn_mix_k), 0 },
-    { "ffn.time_maa_r", VECTOR, VEC_C, L(ffn_mix_r), 0 },
-    { "ffn.receptance.weight", MATRIX, MAT_CC, L(ffn_receptance), 0 },
-};
-
-static const struct tensor_spec V7_TENSORS[] = {
-    COMMON_LAYER_TENSORS, ATT_KVRO_TENSORS, LN_X_TENSORS,
-    { "att.x_rwkvag", VECTOR, { DIM_C, DIM_1, DIM_6 }, L(x_rwkvag), 0 },
-    { "att.w0", VECTOR, VEC_C, L(w0), 0 },
-    { "att.a0", VECTOR, VEC_C, L(a0), 0 },
-    { "att.v0", VECTOR, VEC_C, L(v0), NOT_IN_LAYER_0 },
-    { "att.w1", MATRIX, { DIM_C, DIM_DW, DIM_1 }, L(w1), 0 },
-    { "att.w2", MATRIX, { DIM_DW, DIM_C, DIM_1 }, L(w2), 0 },
-    { "att.a1", MATRIX, { DIM_C, DIM_DA, DIM_1 }, L(a1), 0 },
-    { "att.a2", MATRIX, { DIM_DA, DIM_C, DIM_1 }, L(a2), 0 },
-    { "att.v1", MATRIX, { DIM_C, DIM_DV, DIM_1 }, L(v1), NOT_IN_LAYER_0 },
-    { "att.v2", MATRIX, { DIM_DV, DIM_C, DIM_1 }, L(v2), NOT_IN_LAYER_0 },
-    { "att.g1", MATRIX, { DIM_C, DIM_DG, DIM_1 }, L(g1), 0 },
-    { "att.g2", MATRIX, { DIM_DG, DIM_C, DIM_1 }, L(g2), 0 },
-    { "att.k_k", VECTOR, VEC_C, L(k_k), 0 },
-    { "att.k_a", VECTOR, VEC_C, L(k_a), 0 },
-    { "att.r_k", VECTOR, { DIM_S, DIM_H, DIM_1 }, L(r_k), 0 },
-    { "ffn.x_k", VECTOR, VEC_C, L(ffn_mix_k), 0 },
-};
-
-struct arch_table {
-    const struct tensor_spec * specs;
-    size_t count;
-};
-
-static struct arch_table layer_table(enum rwkv_architecture arch) {
-#define TABLE(t) (struct arch_table){ t, sizeof(t) / sizeof(t[0]) }
-    switch (arch) {
-    case RWKV_ARCH_V4: return TABLE(V4_TENSORS);
-    case RWKV_ARCH_V5_1: return TABLE(V5_1_TENSORS);
-    case RWKV_ARCH_V5_2: return TABLE(V5_2_TENSORS);
-    case RWKV_ARCH_V6: return TABLE(V6_TENSORS);
-    case RWKV_ARCH_V7: return TABLE(V7_TENSORS);
-    default: return (struct arch_table){ NULL, 0 };
-    }
-#undef TABLE
-}
 
 /* ---- Loading state ---- */
 
@@ -269,7 +110,7 @@ static enum rwkv_architecture detect_architecture(const struct loader * loader) 
 }
 
 /* Reads one size from a tensor that defines it (ne[axis] / divisor), which must be positive. */
-static bool define_dim(struct loader * loader, enum dim dim, const char * name, int axis, uint32_t divisor) {
+static bool define_dim(struct loader * loader, enum rwkv_dim dim, const char * name, int axis, uint32_t divisor) {
     const struct rwkv_tensor_record * record = require(loader, name);
     if (record == NULL) {
         return false;
@@ -356,7 +197,7 @@ static bool resolve_dims(struct loader * loader) {
 
 /* ---- Tensors ---- */
 
-static size_t spec_floats(const struct loader * loader, const struct tensor_spec * spec) {
+static size_t spec_floats(const struct loader * loader, const struct rwkv_tensor_spec * spec) {
     if (spec->kind == VECTOR_PER_HEAD) {
         return loader->dims[DIM_C];
     }
@@ -378,7 +219,7 @@ static bool vector_shape_matches(const struct rwkv_tensor_record * record, const
     return na == nb && memcmp(a, b, (size_t)na * sizeof a[0]) == 0;
 }
 
-static bool check_shape(struct loader * loader, const struct tensor_spec * spec, const struct rwkv_tensor_record * record,
+static bool check_shape(struct loader * loader, const struct rwkv_tensor_spec * spec, const struct rwkv_tensor_record * record,
                         const char * name) {
     uint32_t expected[3];
     for (int i = 0; i < 3; i++) {
@@ -401,7 +242,7 @@ static bool check_shape(struct loader * loader, const struct tensor_spec * spec,
                           record->ne[0], record->ne[1], record->ne[2], expected[0], expected[1], expected[2]);
 }
 
-static const float * load_vector(struct loader * loader, const struct tensor_spec * spec,
+static const float * load_vector(struct loader * loader, const struct rwkv_tensor_spec * spec,
                                  const struct rwkv_tensor_record * record, const char * name) {
     if (record->type != RWKV_TYPE_FP32 && record->type != RWKV_TYPE_FP16) {
         rwkv_error_set(loader->error, loader->print, RWKV_ERROR_MODEL_PARAMS | RWKV_ERROR_DATA_TYPE,
@@ -439,7 +280,7 @@ static struct rwkv_matrix matrix_view(const struct rwkv_tensor_record * record, 
 }
 
 /* Finds, checks and stores one tensor into the struct at target. */
-static bool load_tensor(struct loader * loader, const struct tensor_spec * spec, const char * name, void * target) {
+static bool load_tensor(struct loader * loader, const struct rwkv_tensor_spec * spec, const char * name, void * target) {
     size_t index;
     const struct rwkv_tensor_record * record = find(loader, name, &index);
     if (record == NULL) {
@@ -499,12 +340,13 @@ static long long block_index(const struct rwkv_tensor_record * record) {
 
 static bool load_all_tensors(struct loader * loader) {
     struct rwkv_model * model = loader->model;
-    struct arch_table table = layer_table(model->arch);
+    struct rwkv_tensor_table table = rwkv_layer_tensors(model->arch);
+    struct rwkv_tensor_table globals = rwkv_global_tensors();
 
     /* Size the arena from the specs before reading anything into it. */
     size_t arena_floats = 0;
-    for (size_t i = 0; i < sizeof GLOBAL_TENSORS / sizeof GLOBAL_TENSORS[0]; i++) {
-        arena_floats += (spec_floats(loader, &GLOBAL_TENSORS[i]) + 15) & ~(size_t)15;
+    for (size_t i = 0; i < globals.count; i++) {
+        arena_floats += (spec_floats(loader, &globals.specs[i]) + 15) & ~(size_t)15;
     }
     for (size_t i = 0; i < table.count; i++) {
         arena_floats += ((spec_floats(loader, &table.specs[i]) + 15) & ~(size_t)15) * model->n_layer;
@@ -517,15 +359,15 @@ static bool load_all_tensors(struct loader * loader) {
     }
     loader->arena_size = arena_floats;
 
-    for (size_t i = 0; i < sizeof GLOBAL_TENSORS / sizeof GLOBAL_TENSORS[0]; i++) {
-        if (!load_tensor(loader, &GLOBAL_TENSORS[i], GLOBAL_TENSORS[i].name, model)) {
+    for (size_t i = 0; i < globals.count; i++) {
+        if (!load_tensor(loader, &globals.specs[i], globals.specs[i].name, model)) {
             return false;
         }
     }
     char name[96];
     for (uint32_t layer = 0; layer < model->n_layer; layer++) {
         for (size_t i = 0; i < table.count; i++) {
-            const struct tensor_spec * spec = &table.specs[i];
+            const struct rwkv_tensor_spec * spec = &table.specs[i];
             if ((spec->flags & NOT_IN_LAYER_0) && layer == 0) {
                 continue;
             }
