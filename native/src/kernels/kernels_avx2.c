@@ -371,7 +371,7 @@ static const struct tile_set * tiles_for(uint32_t type) {
 static void rows_pass(tile_fn four_rows, tile_fn one_row, const struct rwkv_matrix * w, size_t begin, size_t end,
                       const uint8_t * act, size_t act_stride, float * y, size_t y_stride) {
     size_t r = begin;
-    for (; r + 4 <= end; r += 4) {
+    for (; four_rows != NULL && r + 4 <= end; r += 4) {
         four_rows(w, r, act, act_stride, y, y_stride);
     }
     for (; r < end; r++) {
@@ -398,7 +398,10 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
                       act_stride, y + c * y_stride, y_stride);
         }
         if (c < n_cols) {
-            rows_pass(tiles->rows4_cols1, tiles->rows1_cols1, w, tile, tile_end, (const uint8_t *)act + c * act_stride,
+            /* One column (decoding): one row at a time, so the weights stream through memory in
+               order, which the hardware prefetchers follow at full speed; interleaving four rows
+               halved the bandwidth. Same per-element arithmetic as the four-row tiles. */
+            rows_pass(NULL, tiles->rows1_cols1, w, tile, tile_end, (const uint8_t *)act + c * act_stride,
                       act_stride, y + c * y_stride, y_stride);
         }
     }

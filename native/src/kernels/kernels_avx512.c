@@ -339,7 +339,7 @@ static const struct tile_set * tiles_for(uint32_t type) {
 static void rows_pass(tile_fn many_rows, tile_fn one_row, const struct rwkv_matrix * w, size_t begin, size_t end,
                       const uint8_t * act, size_t act_stride, float * y, size_t y_stride) {
     size_t r = begin;
-    for (; r + TILE_ROWS <= end; r += TILE_ROWS) {
+    for (; many_rows != NULL && r + TILE_ROWS <= end; r += TILE_ROWS) {
         many_rows(w, r, act, act_stride, y, y_stride);
     }
     for (; r < end; r++) {
@@ -366,7 +366,10 @@ static void matmul_avx512(const struct rwkv_matrix * w, const void * act, size_t
                       act_stride, y + c * y_stride, y_stride);
         }
         for (; c < n_cols; c++) {
-            rows_pass(tiles->rows4_col, tiles->rows1_col, w, tile, tile_end, (const uint8_t *)act + c * act_stride,
+            /* One column (decoding): one row at a time, so the weights stream through memory in
+               order, which the hardware prefetchers follow at full speed; interleaving four rows
+               halved the bandwidth. Same per-element arithmetic as the four-row tiles. */
+            rows_pass(NULL, tiles->rows1_col, w, tile, tile_end, (const uint8_t *)act + c * act_stride,
                       act_stride, y + c * y_stride, y_stride);
         }
     }
