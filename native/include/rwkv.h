@@ -249,6 +249,25 @@ RWKV_API size_t rwkv_get_tensor_count(const struct rwkv_context * ctx);
 /* Fills info for record index (< rwkv_get_tensor_count). Returns false if out of range. */
 RWKV_API bool rwkv_get_tensor_info(const struct rwkv_context * ctx, const size_t index, struct rwkv_tensor_info * info);
 
+/* ---- jrwkv extensions: tools for benchmarks and tests ---- */
+
+/*
+ * Writes a model file of the given architecture and shape with random weights in the ranges trained
+ * models have (finite logits), for benchmarks and tests without downloads. data_type: "FP32",
+ * "FP16", "Q4_0", "Q4_1", "Q5_0", "Q5_1" or "Q8_0"; tensors get the types rwkv.cpp's converter and
+ * quantizer would give them. Head size 64; FFN and LoRA widths as in the released models. The same
+ * seed gives the same weights in every data type. Written to a temporary file, then renamed.
+ * Returns false on error (global slot).
+ */
+RWKV_API bool rwkv_write_random_model(const char * path, const enum rwkv_architecture arch, const uint32_t n_embed, const uint32_t n_layer, const uint32_t n_vocab, const char * data_type, const uint64_t seed);
+
+/*
+ * This machine's memory read bandwidth in GB/s: n_threads threads stream through a buffer of
+ * buffer_bytes (make it several times the last-level cache); the best of `repeats` passes.
+ * 0 if the buffer cannot be allocated or an argument is 0.
+ */
+RWKV_API double rwkv_measure_read_bandwidth(const uint32_t n_threads, const size_t buffer_bytes, const uint32_t repeats);
+
 /* Deprecated aliases kept for old bindings (not declared by rwkv.cpp's header but exported by it). */
 RWKV_API uint32_t rwkv_get_state_buffer_element_count(const struct rwkv_context * ctx);
 RWKV_API uint32_t rwkv_get_logits_buffer_element_count(const struct rwkv_context * ctx);

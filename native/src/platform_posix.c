@@ -3,6 +3,7 @@
 #include "platform.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,20 +66,30 @@ FILE * rwkv_fopen(const char * path, const char * mode) {
 }
 
 FILE * rwkv_create_temp_beside(const char * final_path, char * temp_path, size_t temp_size) {
-    int written = snprintf(temp_path, temp_size, "%s.tmp-XXXXXX", final_path);
-    if (written < 0 || (size_t)written >= temp_size) {
-        return NULL;
+    /* Not mkstemp: its files are private (0600), and the renamed output should get the usual
+       permissions (0666 less the umask), like any file the user creates. O_EXCL keeps names unique. */
+    static atomic_uint counter;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int written = snprintf(temp_path, temp_size, "%s.tmp-%ld-%u", final_path, (long)getpid(),
+                               atomic_fetch_add(&counter, 1));
+        if (written < 0 || (size_t)written >= temp_size) {
+            return NULL;
+        }
+        int fd = open(temp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            if (errno == EEXIST) {
+                continue;
+            }
+            return NULL;
+        }
+        FILE * file = fdopen(fd, "wb");
+        if (file == NULL) {
+            close(fd);
+            unlink(temp_path);
+        }
+        return file;
     }
-    int fd = mkstemp(temp_path);
-    if (fd < 0) {
-        return NULL;
-    }
-    FILE * file = fdopen(fd, "wb");
-    if (file == NULL) {
-        close(fd);
-        unlink(temp_path);
-    }
-    return file;
+    return NULL;
 }
 
 bool rwkv_sync_file(FILE * file) {
