@@ -10,7 +10,6 @@
 #include "forward.h"
 #include "ops.h"
 #include "wkv.h"
-extern int rwkv_matmul_tag;
 
 #define LAYER_NORM_EPS 1e-5f
 #define GROUP_NORM_EPS 1e-5f
@@ -50,11 +49,11 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     }
     rwkv_shift_save(compute, columns, layer_index, C, xa);
 
-    rwkv_matmul_tag=0; rwkv_matmul(compute, &layer->att_receptance, xr, C, n_tokens, r, C);
-    rwkv_matmul_tag=1; rwkv_matmul(compute, &layer->att_key, xk, C, n_tokens, k, C);
-    rwkv_matmul_tag=2; rwkv_matmul(compute, &layer->att_value, xv, C, n_tokens, v, C);
+    rwkv_matmul(compute, &layer->att_receptance, xr, C, n_tokens, r, C);
+    rwkv_matmul(compute, &layer->att_key, xk, C, n_tokens, k, C);
+    rwkv_matmul(compute, &layer->att_value, xv, C, n_tokens, v, C);
     if (gated) {
-        rwkv_matmul_tag=7; rwkv_matmul(compute, &layer->att_gate, xg, C, n_tokens, g, C);
+        rwkv_matmul(compute, &layer->att_gate, xg, C, n_tokens, g, C);
         for (size_t i = 0; i < n_tokens * C; i++) {
             g[i] = rwkv_silu(g[i]);
         }
@@ -71,7 +70,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
             o[i] *= g[i];
         }
     }
-    rwkv_matmul_tag=3; rwkv_matmul(compute, &layer->att_output, o, C, n_tokens, out, C);
+    rwkv_matmul(compute, &layer->att_output, o, C, n_tokens, out, C);
     for (size_t i = 0; i < n_tokens * C; i++) {
         x[i] += out[i];
     }

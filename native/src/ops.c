@@ -28,11 +28,8 @@ static void matmul_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
     }
 }
 
-#include <stdlib.h>
-extern int rwkv_noround; int rwkv_matmul_tag;
 void rwkv_matmul(struct rwkv_compute * compute, const struct rwkv_matrix * w, const float * x, size_t x_stride,
                  size_t n_tokens, float * y, size_t y_stride) {
-    const char *m = getenv("NR"); rwkv_noround = m && strchr(m, 'a' + rwkv_matmul_tag);
     struct rwkv_scratch * scratch = &compute->scratch;
     /* FP16 kernels take float activations; rounding them first is the ggml scheme (model.h). */
     uint32_t act_type = w->type == RWKV_TYPE_FP16 && !compute->model->round_fp16_inputs ? RWKV_TYPE_FP32 : w->type;

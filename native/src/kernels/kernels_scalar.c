@@ -54,7 +54,6 @@ static float quantize_act_block(const float * x, int8_t qs[RWKV_QK], int * sum_q
     return amax / 127.0f;
 }
 
-int rwkv_noround;
 static void prepare_column(uint32_t weight_type, const float * x, size_t n_in, uint8_t * act) {
     size_t n_blocks = n_in / RWKV_QK;
     int sum_q;
@@ -65,7 +64,7 @@ static void prepare_column(uint32_t weight_type, const float * x, size_t n_in, u
     case RWKV_TYPE_FP16: {
         float * rounded = (float *)act;
         for (size_t i = 0; i < n_in; i++) {
-            rounded[i] = rwkv_noround ? x[i] : rwkv_fp16_to_fp32(rwkv_fp32_to_fp16(x[i]));
+            rounded[i] = rwkv_fp16_to_fp32(rwkv_fp32_to_fp16(x[i]));
         }
         break;
     }
