@@ -1,6 +1,8 @@
 package org.jrwkv.cli;
 
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import java.util.List;
@@ -23,7 +25,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "jrwkv", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run RWKV language models on jrwkv's native engine.",
         subcommands = {InfoCommand.class, LogitsCommand.class, QuantizeCommand.class, ConvertCommand.class,
-                ModelsCommand.class, PullCommand.class, CommandLine.HelpCommand.class})
+                ModelsCommand.class, PullCommand.class, TokenizeCommand.class, GenerateCommand.class,
+                ChatCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for a failed command (bad model file, I/O error, ...). */
@@ -44,7 +47,8 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: choose one of info, logits, quantize, convert, models, pull");
+        throw new ParameterException(spec.commandLine(), "missing command: choose one of info, logits, quantize, convert, models, pull, "
+                + "tokenize, generate, chat");
     }
 
     /**
@@ -53,8 +57,9 @@ public final class Main implements Runnable {
      * @param args command-line arguments
      */
     public static void main(String[] args) {
-        PrintWriter out = new PrintWriter(System.out, true);
-        PrintWriter err = new PrintWriter(System.err, true);
+        // UTF-8 whatever the platform's default: generated text and tokenizer output are Unicode.
+        PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         int code = execute(args, out, err);
         out.flush();
         err.flush();
