@@ -46,12 +46,54 @@ static bool is_affine(uint32_t type) {
     return type == RWKV_TYPE_Q4_1 || type == RWKV_TYPE_Q5_1;
 }
 
-/* Bytes prepare_act writes for one column (rwkv_act_bytes rounds this up). */
-static size_t act_used_bytes(uint32_t type, size_t n_in) {
+/* Bytes a level's prepare_act writes for one column (rwkv_act_bytes rounds this up). */
+static size_t act_used_bytes(bool pairs, uint32_t type, size_t n_in) {
     if (!rwkv_type_is_quantized(type)) {
         return n_in * sizeof(float);
     }
+    if (pairs) {
+        return (n_in / 32 + 1) / 2 * sizeof(struct rwkv_act_pair);
+    }
     return n_in / 32 * (is_affine(type) ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0));
+}
+
+/*
+ * The rwkv_act_pair records kernels.h defines, built independently from a column of Q8_0/Q8_1
+ * blocks (malloc'd; the caller frees it).
+ */
+static uint8_t * pairs_from_blocks(uint32_t type, const uint8_t * blocks, size_t n_in) {
+    const size_t n_blocks = n_in / 32;
+    const size_t n_pairs = (n_blocks + 1) / 2;
+    const size_t block_bytes = is_affine(type) ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0);
+    const int offset = type == RWKV_TYPE_Q4_0 ? 8 : type == RWKV_TYPE_Q5_0 ? 16 : 0;
+    struct rwkv_act_pair * pairs = calloc(n_pairs, sizeof *pairs);
+    for (size_t b = 0; b < n_blocks; b++) {
+        struct rwkv_act_pair * pair = &pairs[b / 2];
+        const size_t half = b % 2;
+        if (is_affine(type)) {
+            const struct rwkv_block_q8_1 * block = (const struct rwkv_block_q8_1 *)(blocks + b * block_bytes);
+            for (int j = 0; j < 16; j++) {
+                pair->lo[16 * half + j] = block->qs[j];
+                pair->hi[16 * half + j] = block->qs[16 + j];
+            }
+            pair->scales[2 * half] = rwkv_fp16_to_fp32(block->d);
+            pair->scales[2 * half + 1] = rwkv_fp16_to_fp32(block->s);
+        } else {
+            const struct rwkv_block_q8_0 * block = (const struct rwkv_block_q8_0 *)(blocks + b * block_bytes);
+            for (int j = 0; j < 16; j++) {
+                pair->lo[16 * half + j] = block->qs[j];
+                pair->hi[16 * half + j] = block->qs[16 + j];
+            }
+            pair->scales[half] = rwkv_fp16_to_fp32(block->d);
+        }
+    }
+    for (size_t p = 0; p < n_pairs; p++) {
+        for (int i = 0; i < 16; i++) {
+            pairs[p].offset_pairs[i] = (int16_t)(offset * (pairs[p].lo[2 * i] + pairs[p].lo[2 * i + 1] +
+                                                           pairs[p].hi[2 * i] + pairs[p].hi[2 * i + 1]));
+        }
+    }
+    return (uint8_t *)pairs;
 }
 
 /* malloc'd block with a 64-byte aligned start inside; free *raw. */
@@ -285,14 +327,21 @@ static void test_case(uint32_t type, size_t n_in, size_t n_out, size_t n_cols) {
         kernels->prepare_act(type, x, x_stride, n_in, n_cols, act_level, act_stride);
         bool same_act = true;
         for (size_t c = 0; c < n_cols; c++) {
-            same_act &= memcmp(act_level + c * act_stride, act + c * act_stride, act_used_bytes(type, n_in)) == 0;
+            uint8_t * expected = act + c * act_stride;
+            if (kernels->prepare_act == rwkv_prepare_act_pairs && rwkv_type_is_quantized(type)) {
+                expected = pairs_from_blocks(type, act + c * act_stride, n_in);
+            }
+            same_act &= memcmp(act_level + c * act_stride, expected, act_used_bytes(kernels->prepare_act == rwkv_prepare_act_pairs, type, n_in)) == 0;
+            if (expected != act + c * act_stride) {
+                free(expected);
+            }
         }
         CHECK_MSG(same_act, "%s: prepare_act", label);
 
         for (size_t i = 0; i < y_stride * n_cols; i++) {
             y[i] = NAN; /* padding between columns must stay untouched */
         }
-        struct run run = { kernels, &m, act, act_stride, n_cols, y_stride };
+        struct run run = { kernels, &m, act_level, act_stride, n_cols, y_stride };
         matmul_rows(&run, y, 0, n_cols, 0, n_out);
 
         int bad = 0;
@@ -380,8 +429,10 @@ static void test_prepare_act(void) {
         struct rwkv_block_q8_1 q8_1[N / 32];
         struct rwkv_block_q8_0 q8_0[N / 32];
         float rounded[N];
-        kernels->prepare_act(RWKV_TYPE_Q5_1, x, N, N, 1, q8_1, sizeof q8_1);
-        kernels->prepare_act(RWKV_TYPE_Q8_0, x, N, N, 1, q8_0, sizeof q8_0);
+        /* The values every level uses, in the standard block layout (the vector levels rearrange
+           them into pairs; the matmul checks compare that arrangement). */
+        rwkv_prepare_act_portable(RWKV_TYPE_Q5_1, x, N, N, 1, q8_1, sizeof q8_1);
+        rwkv_prepare_act_portable(RWKV_TYPE_Q8_0, x, N, N, 1, q8_0, sizeof q8_0);
         kernels->prepare_act(RWKV_TYPE_FP16, x, N, N, 1, rounded, sizeof rounded);
         for (int b = 0; b < N / 32; b++) {
             float amax = 0.0f;
@@ -413,9 +464,10 @@ static void test_prepare_act(void) {
     CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP32, 100), 448);
     CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP16, 64), 256);
     CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q8_0, 64), 128);
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q5_1, 2048), 64 * 36);
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q5_1, 2048), 32 * sizeof(struct rwkv_act_pair));
     for (size_t t = 0; t < N_TYPES; t++) {
-        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(TYPES[t], 4096));
+        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(false, TYPES[t], 4096));
+        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(true, TYPES[t], 4096));
         CHECK(rwkv_act_bytes(TYPES[t], 4096) <= rwkv_act_bytes(RWKV_TYPE_FP32, 4096));
     }
 }

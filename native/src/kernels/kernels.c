@@ -10,6 +10,8 @@
 
 size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in) {
     size_t bytes;
+    size_t n_blocks = n_in / RWKV_QK;
+    size_t pairs = (n_blocks + 1) / 2 * sizeof(struct rwkv_act_pair);
     switch (weight_type) {
     case RWKV_TYPE_FP32:
     case RWKV_TYPE_FP16:
@@ -18,11 +20,13 @@ size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in) {
     case RWKV_TYPE_Q4_0:
     case RWKV_TYPE_Q5_0:
     case RWKV_TYPE_Q8_0:
-        bytes = n_in / RWKV_QK * sizeof(struct rwkv_block_q8_0);
+        bytes = n_blocks * sizeof(struct rwkv_block_q8_0);
+        bytes = bytes > pairs ? bytes : pairs;
         break;
     case RWKV_TYPE_Q4_1:
     case RWKV_TYPE_Q5_1:
-        bytes = n_in / RWKV_QK * sizeof(struct rwkv_block_q8_1);
+        bytes = n_blocks * sizeof(struct rwkv_block_q8_1);
+        bytes = bytes > pairs ? bytes : pairs;
         break;
     default:
         return 0;

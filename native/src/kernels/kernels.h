@@ -45,6 +45,18 @@ struct rwkv_block_q8_1 {
 };
 
 /*
+ * The vector levels read activations for quantized weights as one record per pair of blocks
+ * (A = block 2p, B = block 2p + 1; a missing last B is all zeros): the same values as the Q8_0 /
+ * Q8_1 blocks above, arranged once per matrix product instead of once per weight row.
+ */
+struct rwkv_act_pair {
+    int8_t lo[32];            /* A's elements 0-15, then B's elements 0-15 */
+    int8_t hi[32];            /* A's elements 16-31, then B's elements 16-31 */
+    int16_t offset_pairs[16]; /* Q4_0/Q5_0: k * (lo[2i] + lo[2i+1] + hi[2i] + hi[2i+1]), k = 8 / 16 */
+    float scales[4];          /* Q8_0 blocks: d_A, d_B, 0, 0; Q8_1 blocks: d_A, s_A, d_B, s_B */
+};
+
+/*
  * Bytes of one activation vector of n_in elements for weights of type weight_type, rounded up to a
  * multiple of 64 so it is also a valid act_stride. Never more than for FP32 (4 * n_in, rounded).
  */
@@ -76,6 +88,10 @@ struct rwkv_kernels {
  */
 void rwkv_prepare_act_portable(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                                void * act, size_t act_stride);
+
+/* The prepare_act of the vector levels: FP32/FP16 as above, quantized types as rwkv_act_pair records. */
+void rwkv_prepare_act_pairs(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
+                            void * act, size_t act_stride);
 
 /* The best kernels for this CPU, honouring JRWKV_KERNELS=scalar|avx2|avx512 to ask for a lower level. */
 const struct rwkv_kernels * rwkv_kernels_best(void);

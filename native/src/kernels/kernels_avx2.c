@@ -192,17 +192,13 @@ struct act_pair {
     __m128 scales;        /* d_A, d_B; or d_A, s_A, d_B, s_B */
 };
 
-ALWAYS_INLINE struct act_pair load_act_pair(uint32_t type, const uint8_t * a, const uint8_t * b) {
-    const size_t qs = is_affine(type) ? offsetof(struct rwkv_block_q8_1, qs) : offsetof(struct rwkv_block_q8_0, qs);
+/* A block pair's activations, prepared once per product by rwkv_prepare_act_pairs. */
+ALWAYS_INLINE struct act_pair load_act_pair(const struct rwkv_act_pair * record) {
     struct act_pair x;
-    x.lo = load_halves(a + qs, b + qs);
-    x.hi = load_halves(a + qs + 16, b + qs + 16);
-    x.scales = load_scale_pair(is_affine(type), a, b);
-    x.offset_pairs = _mm256_setzero_si256();
-    if (weight_offset(type) != 0) {
-        const __m256i offset = _mm256_set1_epi8((char)weight_offset(type));
-        x.offset_pairs = _mm256_add_epi16(_mm256_maddubs_epi16(offset, x.lo), _mm256_maddubs_epi16(offset, x.hi));
-    }
+    x.lo = _mm256_loadu_si256((const __m256i *)record->lo);
+    x.hi = _mm256_loadu_si256((const __m256i *)record->hi);
+    x.offset_pairs = _mm256_loadu_si256((const __m256i *)record->offset_pairs);
+    x.scales = _mm_loadu_ps(record->scales);
     return x;
 }
 
@@ -262,14 +258,12 @@ ALWAYS_INLINE void accumulate_pair(uint32_t type, const uint8_t * const rows[], 
                                    __m256 acc[][TILE_MAX_COLS], __m128 acc_min[][TILE_MAX_COLS]) {
     const bool affine = is_affine(type);
     const size_t block_bytes = weight_block_bytes(type);
-    const size_t act_block_bytes = affine ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0);
     /* Spreads the pair's two scale products over lanes 0-3 and 4-7. */
     const __m256i spread = affine ? _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2)
                                   : _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
     struct act_pair x[TILE_MAX_COLS];
     for (int c = 0; c < n_cols; c++) {
-        const uint8_t * xa = act + c * act_stride + b * act_block_bytes;
-        x[c] = load_act_pair(type, xa, single ? ZERO_BLOCK : xa + act_block_bytes);
+        x[c] = load_act_pair((const struct rwkv_act_pair *)(act + c * act_stride) + b / 2);
     }
     for (int r = 0; r < n_rows; r++) {
         const uint8_t * wa = rows[r] + b * block_bytes;
@@ -409,6 +403,6 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
 
 const struct rwkv_kernels rwkv_kernels_avx2 = {
     .name = "avx2",
-    .prepare_act = rwkv_prepare_act_portable,
+    .prepare_act = rwkv_prepare_act_pairs,
     .matmul = matmul_avx2,
 };
