@@ -97,6 +97,20 @@ public final class ModelStore {
     }
 
     /**
+     * The tokenizer file, downloaded (and verified) if it is not in the cache yet.
+     *
+     * @throws IOException if the download fails
+     */
+    public Path tokenizer(TokenizerEntry tokenizer, org.jrwkv.ProgressListener progress) throws IOException {
+        Path tok = tokenizerFile(tokenizer);
+        if (!Files.isRegularFile(tok)) {
+            Files.createDirectories(tok.getParent());
+            downloader.download(tokenizer.url(), tok, tokenizer.sha256(), tokenizer.sizeBytes(), progress);
+        }
+        return tok;
+    }
+
+    /**
      * Makes a model available: downloads what is missing (resuming unfinished downloads), verifies
      * it, converts and quantizes as asked. Steps already done are skipped.
      *
@@ -112,10 +126,7 @@ public final class ModelStore {
         Files.createDirectories(tokenizerFile(tokenizer).getParent());
         try (FileChannel lockFile = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); FileLock lock = lockFile.lock()) {
-            Path tok = tokenizerFile(tokenizer);
-            if (!Files.isRegularFile(tok)) {
-                downloader.download(tokenizer.url(), tok, tokenizer.sha256(), tokenizer.sizeBytes(), options.progress());
-            }
+            Path tok = tokenizer(tokenizer, options.progress());
             DataType type = options.type();
             Path target = modelFile(entry, type);
             if (Files.isRegularFile(target)) {

@@ -91,4 +91,29 @@ class ModelCliTest {
             assertFalse(Files.exists(home.resolve("models/tiny7/tiny7-FP16.bin")));
         }
     }
+
+    @Test
+    void runPullsACatalogModelWhenMissingAndAcceptsAFile() throws Exception {
+        try (LocalHub hub = new LocalHub()) {
+            Path catalog = servedCatalog(hub);
+            Path home = dir.resolve("home");
+            RunCommand run = new RunCommand();
+            new picocli.CommandLine(run).parseArgs("tiny7", "--catalog", catalog.toString(), "--home", home.toString(),
+                    "--endpoint", hub.base().toString());
+            RunCommand.Target t = run.resolve();
+            assertEquals(home.resolve("models/tiny7/tiny7-Q5_1.bin"), t.model(), "Q5_1 by default");
+            assertEquals(home.resolve("tokenizers/rwkv_vocab_v20230424.txt"), t.tokenizer());
+            int requests = hub.requests().size();
+            assertEquals(t, run.resolve(), "cached the second time");
+            assertEquals(requests, hub.requests().size());
+
+            // A local file of a byte-level model: no tokenizer needed.
+            RunCommand local = new RunCommand();
+            Path tiny = TestData.tiny("7v0-834K", "Q5_1");
+            new picocli.CommandLine(local).parseArgs(tiny.toString(), "--home", home.toString());
+            assertEquals(new RunCommand.Target(tiny, null), local.resolve());
+        }
+        CliTest.run("run", dir.resolve("absent.bin").toString())
+                .assertOneErrorLine(Main.EXIT_FAILURE, "no such model file: " + dir.resolve("absent.bin"));
+    }
 }
