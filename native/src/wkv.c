@@ -1,5 +1,18 @@
 #include "wkv.h"
-#include <math.h>
+
+/*
+ * The loops below are written over LANES independent partial sums with a fixed final reduction,
+ * so compilers vectorize them without reassociating anything: every vector width computes the
+ * same bits. On ELF x86-64 targets they are also compiled for AVX-512 and AVX2 and chosen at load
+ * time (function multi-versioning), since the engine's baseline is SSE2.
+ */
+#define LANES 16
+
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
 
 struct wkv_job {
     const struct rwkv_model * model;
@@ -17,6 +30,72 @@ static float * head_state(const struct wkv_job * job, size_t t, size_t h) {
            h * model->head_size * model->head_size;
 }
 
+static inline float sum_lanes(const float p[LANES]) {
+    float s8[8], s4[4];
+    for (int l = 0; l < 8; l++) {
+        s8[l] = p[l] + p[l + 8];
+    }
+    for (int l = 0; l < 4; l++) {
+        s4[l] = s8[l] + s8[l + 4];
+    }
+    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+
+/* One token of one v5/v6 head: the sums run over i, so lanes are simply the value channels j. */
+VECTOR_CLONES
+static void wkv5_head(size_t S, const float * r, const float * k, const float * v, const float * w, const float * u,
+                      float * state, float * out) {
+    for (size_t j = 0; j < S; j++) {
+        out[j] = 0.0f;
+    }
+    for (size_t i = 0; i < S; i++) {
+        float * row = state + i * S;
+        const float ri = r[i], ki = k[i], ui = u[i], wi = w[i];
+        for (size_t j = 0; j < S; j++) {
+            float kv = ki * v[j];
+            out[j] += ri * (ui * kv + row[j]);
+            row[j] = wi * row[j] + kv;
+        }
+    }
+}
+
+/* One token of one v7 head; row i of the state is value channel i, its elements key channels j. */
+VECTOR_CLONES
+static void wkv7_head(size_t S, const float * r, const float * w, const float * k, const float * v, const float * kk,
+                      const float * a, float * state, float * out) {
+    for (size_t i = 0; i < S; i++) {
+        float * row = state + i * S;
+        /* sa = sum_j row[j] * -kk[j] (negating the sum is exact). */
+        float p[LANES] = { 0 };
+        size_t j = 0;
+        for (; j + LANES <= S; j += LANES) {
+            for (int l = 0; l < LANES; l++) {
+                p[l] += row[j + l] * kk[j + l];
+            }
+        }
+        for (int l = 0; j + l < S; l++) {
+            p[l] += row[j + l] * kk[j + l];
+        }
+        const float sa = -sum_lanes(p);
+        const float vi = v[i];
+        float q[LANES] = { 0 };
+        j = 0;
+        for (; j + LANES <= S; j += LANES) {
+            for (int l = 0; l < LANES; l++) {
+                float updated = row[j + l] * w[j + l] + vi * k[j + l] + sa * (kk[j + l] * a[j + l]);
+                row[j + l] = updated;
+                q[l] += updated * r[j + l];
+            }
+        }
+        for (int l = 0; j + l < S; l++) {
+            float updated = row[j + l] * w[j + l] + vi * k[j + l] + sa * (kk[j + l] * a[j + l]);
+            row[j + l] = updated;
+            q[l] += updated * r[j + l];
+        }
+        out[i] = sum_lanes(q);
+    }
+}
+
 static void wkv5_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
     const struct wkv_job * job = arg;
     const size_t H = job->model->n_head, S = job->model->head_size, C = job->model->n_embed;
@@ -24,27 +103,9 @@ static void wkv5_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
     rwkv_split_range(H, 1, thread_index, n_threads, &first, &last);
     for (size_t h = first; h < last; h++) {
         for (size_t t = 0; t < job->columns->n; t++) {
-            float * heads = head_state(job, t, h);
             const size_t base = t * C + h * S;
-            const float * r = job->r + base;
-            const float * k = job->k + base;
-            const float * v = job->v + base;
-            const float * w = job->w + t * job->w_stride + h * S;
-            const float * u = job->u + h * S;
-            float * out = job->out + base;
-            for (size_t j = 0; j < S; j++) {
-                out[j] = 0.0f;
-            }
-            for (size_t i = 0; i < S; i++) {
-                float * row = heads + i * S;
-                const float ri = r[i], ki = k[i], ui = u[i], wi = w[i];
-                for (size_t j = 0; j < S; j++) {
-                    float kv = ki * v[j];
-                    float temp = fmaf(kv, ui, row[j]);
-                    out[j] = fmaf(temp, ri, out[j]);
-                    row[j] = fmaf(row[j], wi, kv);
-                }
-            }
+            wkv5_head(S, job->r + base, job->k + base, job->v + base, job->w + t * job->w_stride + h * S,
+                      job->u + h * S, head_state(job, t, h), job->out + base);
         }
     }
 }
@@ -63,30 +124,9 @@ static void wkv7_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
     rwkv_split_range(H, 1, thread_index, n_threads, &first, &last);
     for (size_t h = first; h < last; h++) {
         for (size_t t = 0; t < job->columns->n; t++) {
-            float * heads = head_state(job, t, h);
             const size_t base = t * C + h * S;
-            const float * r = job->r + base;
-            const float * w = job->w + base;
-            const float * k = job->k + base;
-            const float * v = job->v + base;
-            const float * kk = job->kk + base;
-            const float * a = job->a + base;
-            float * out = job->out + base;
-            for (size_t i = 0; i < S; i++) {
-                float * row = heads + i * S;
-                float sa = 0.0f;
-                for (size_t j = 0; j < S; j++) {
-                    sa += row[j] * -kk[j];
-                }
-                float y = 0.0f;
-                const float vi = v[i];
-                for (size_t j = 0; j < S; j++) {
-                    float updated = row[j] * w[j] + vi * k[j] + sa * (kk[j] * a[j]);
-                    row[j] = updated;
-                    y += updated * r[j];
-                }
-                out[i] = y;
-            }
+            wkv7_head(S, job->r + base, job->w + base, job->k + base, job->v + base, job->kk + base, job->a + base,
+                      head_state(job, t, h), job->out + base);
         }
     }
 }
