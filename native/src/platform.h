@@ -26,6 +26,9 @@ void rwkv_unmap_file(struct rwkv_mapped_file * file);
 /* fopen with a UTF-8 path. */
 FILE * rwkv_fopen(const char * path, const char * mode);
 
+/* Moves an open file's position to a 64-bit offset; false on failure. */
+bool rwkv_fseek64(FILE * file, uint64_t offset);
+
 /* Creates and opens a new, unique file beside final_path (same folder, so a rename is atomic) for
    writing; its path goes to temp_path (size temp_size). NULL on failure. */
 FILE * rwkv_create_temp_beside(const char * final_path, char * temp_path, size_t temp_size);

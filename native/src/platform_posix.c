@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#define _FILE_OFFSET_BITS 64
 #define _DARWIN_C_SOURCE
 #include "platform.h"
 
@@ -63,6 +64,10 @@ void rwkv_unmap_file(struct rwkv_mapped_file * file) {
 
 FILE * rwkv_fopen(const char * path, const char * mode) {
     return fopen(path, mode);
+}
+
+bool rwkv_fseek64(FILE * file, uint64_t offset) {
+    return offset <= (uint64_t)INT64_MAX && fseeko(file, (off_t)offset, SEEK_SET) == 0;
 }
 
 FILE * rwkv_create_temp_beside(const char * final_path, char * temp_path, size_t temp_size) {

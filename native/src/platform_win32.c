@@ -80,6 +80,10 @@ FILE * rwkv_fopen(const char * path, const char * mode) {
     return file;
 }
 
+bool rwkv_fseek64(FILE * file, uint64_t offset) {
+    return offset <= (uint64_t)INT64_MAX && _fseeki64(file, (__int64)offset, SEEK_SET) == 0;
+}
+
 FILE * rwkv_create_temp_beside(const char * final_path, char * temp_path, size_t temp_size) {
     for (int attempt = 0; attempt < 100; attempt++) {
         int written = snprintf(temp_path, temp_size, "%s.tmp-%lu-%d", final_path,

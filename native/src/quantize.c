@@ -12,6 +12,7 @@
 #include "platform.h"
 #include "quant_blocks.h"
 #include "rwkv.h"
+#include "threadpool.h"
 
 /* Substrings of tensors rwkv.cpp keeps in full precision: v7's LoRA matrices and r_k. */
 static const char * const KEEP_PRECISION[] = {
@@ -44,6 +45,14 @@ static bool should_quantize(const struct rwkv_tensor_record * record) {
     return record->ne[0] % RWKV_QK == 0;
 }
 
+/*
+ * Tensor data is read with stdio in chunks, not through the mapping: touching every page of a
+ * multi-gigabyte mapping costs a page fault each and keeps the whole file in the process's
+ * resident set. Chunks are quantized by all cores, then written in order.
+ */
+#define CHUNK_BYTES ((size_t)8 << 20)
+#define MAX_THREADS 8
+
 struct writer {
     FILE * file;
     bool ok;
@@ -61,9 +70,40 @@ static void put_u32(struct writer * writer, uint32_t value) {
     put(writer, bytes, sizeof bytes);
 }
 
+/* Buffers shared by all tensors: one input chunk, its quantized rows, a float row per thread. */
+struct quantizer {
+    FILE * input;
+    struct rwkv_threadpool * pool;
+    uint8_t * in;
+    uint8_t * out;
+    float * rows;
+    size_t widest;
+};
+
+struct chunk_job {
+    const struct quantizer * q;
+    uint32_t source_type, target;
+    size_t n, rows, source_row_bytes, target_row_bytes;
+};
+
+static void quantize_chunk_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
+    const struct chunk_job * job = arg;
+    uint64_t first, last;
+    rwkv_split_range(job->rows, 1, thread_index, n_threads, &first, &last);
+    float * row = job->q->rows + (size_t)thread_index * job->q->widest;
+    for (uint64_t r = first; r < last; r++) {
+        rwkv_dequantize_row(job->source_type, job->q->in + r * job->source_row_bytes, job->n, row);
+        rwkv_quantize_row(job->target, row, job->n, job->q->out + r * job->target_row_bytes);
+    }
+}
+
+static bool read_exactly(FILE * input, void * buffer, size_t size) {
+    return fread(buffer, 1, size, input) == size;
+}
+
 /* Writes one record, quantized to target or copied byte for byte. Returns the bytes of data written. */
-static uint64_t write_record(struct writer * writer, const struct rwkv_file_view * view,
-                             const struct rwkv_tensor_record * record, uint32_t target, float * row, uint8_t * blocks) {
+static uint64_t write_record(struct writer * writer, struct quantizer * q, const struct rwkv_tensor_record * record,
+                             uint32_t target) {
     const bool quantize = should_quantize(record);
     put_u32(writer, record->n_dims);
     put_u32(writer, record->name_length);
@@ -72,20 +112,31 @@ static uint64_t write_record(struct writer * writer, const struct rwkv_file_view
         put_u32(writer, record->ne[i]);
     }
     put(writer, record->name, record->name_length);
-    const uint8_t * data = view->data + record->data_offset;
+    if (!rwkv_fseek64(q->input, record->data_offset)) {
+        writer->ok = false;
+        return 0;
+    }
     if (!quantize) {
-        put(writer, data, (size_t)record->data_bytes);
+        for (uint64_t done = 0; done < record->data_bytes && writer->ok; done += CHUNK_BYTES) {
+            size_t size = (size_t)(record->data_bytes - done < CHUNK_BYTES ? record->data_bytes - done : CHUNK_BYTES);
+            writer->ok = read_exactly(q->input, q->in, size);
+            put(writer, q->in, size);
+        }
         return record->data_bytes;
     }
-    const size_t n = record->ne[0];
-    const size_t source_row_bytes = n * (record->type == RWKV_TYPE_FP32 ? 4 : 2);
-    const size_t target_row_bytes = n / RWKV_QK * rwkv_type_block_bytes(target);
-    for (uint32_t r = 0; r < record->ne[1] && writer->ok; r++) {
-        rwkv_dequantize_row(record->type, data + (size_t)r * source_row_bytes, n, row);
-        rwkv_quantize_row(target, row, n, blocks);
-        put(writer, blocks, target_row_bytes);
+    struct chunk_job job = { .q = q, .source_type = record->type, .target = target, .n = record->ne[0] };
+    job.source_row_bytes = job.n * (record->type == RWKV_TYPE_FP32 ? 4 : 2);
+    job.target_row_bytes = job.n / RWKV_QK * rwkv_type_block_bytes(target);
+    const size_t rows_per_chunk = CHUNK_BYTES / job.source_row_bytes > 0 ? CHUNK_BYTES / job.source_row_bytes : 1;
+    for (size_t done = 0; done < record->ne[1] && writer->ok; done += rows_per_chunk) {
+        job.rows = record->ne[1] - done < rows_per_chunk ? record->ne[1] - done : rows_per_chunk;
+        writer->ok = read_exactly(q->input, q->in, job.rows * job.source_row_bytes);
+        if (writer->ok) {
+            rwkv_threadpool_run(q->pool, quantize_chunk_task, &job);
+            put(writer, q->out, job.rows * job.target_row_bytes);
+        }
     }
-    return (uint64_t)target_row_bytes * record->ne[1];
+    return (uint64_t)job.target_row_bytes * record->ne[1];
 }
 
 static size_t widest_row(const struct rwkv_file_view * view) {
@@ -96,21 +147,35 @@ static size_t widest_row(const struct rwkv_file_view * view) {
     return widest;
 }
 
-static bool write_output(const struct rwkv_file_view * view, uint32_t target, const char * out_path,
-                         struct rwkv_error_slot * error, bool print) {
-    const size_t widest = widest_row(view);
-    float * row = malloc(widest * sizeof(float));
-    uint8_t * blocks = malloc(widest / RWKV_QK * rwkv_type_block_bytes(target) + 64);
-    if (row == NULL || blocks == NULL) {
-        free(row);
-        free(blocks);
-        return rwkv_error_set(error, print, RWKV_ERROR_CTX | RWKV_ERROR_ALLOC, "out of memory quantizing");
+static void free_quantizer(struct quantizer * q) {
+    if (q->input != NULL) {
+        fclose(q->input);
+    }
+    rwkv_threadpool_free(q->pool);
+    free(q->in);
+    free(q->out);
+    free(q->rows);
+}
+
+static bool write_output(const struct rwkv_file_view * view, const char * in_path, uint32_t target,
+                         const char * out_path, struct rwkv_error_slot * error, bool print) {
+    uint32_t threads = rwkv_cpu_count() < MAX_THREADS ? rwkv_cpu_count() : MAX_THREADS;
+    struct quantizer q = { .widest = widest_row(view) };
+    /* A chunk holds at least one row, however wide. */
+    size_t in_bytes = q.widest * 4 > CHUNK_BYTES ? q.widest * 4 : CHUNK_BYTES;
+    q.input = rwkv_fopen(in_path, "rb");
+    q.pool = rwkv_threadpool_create(threads);
+    q.in = malloc(in_bytes);
+    q.out = malloc(in_bytes);
+    q.rows = malloc(q.widest * threads * sizeof(float));
+    if (q.input == NULL || q.pool == NULL || q.in == NULL || q.out == NULL || q.rows == NULL) {
+        free_quantizer(&q);
+        return rwkv_error_set(error, print, RWKV_ERROR_CTX | RWKV_ERROR_ALLOC, "cannot set up quantizing %s", in_path);
     }
     char temp_path[4096];
     struct writer writer = { rwkv_create_temp_beside(out_path, temp_path, sizeof temp_path), true };
     if (writer.file == NULL) {
-        free(row);
-        free(blocks);
+        free_quantizer(&q);
         return rwkv_error_set(error, print, RWKV_ERROR_FILE | RWKV_ERROR_FILE_OPEN,
                               "cannot create a file next to %s", out_path);
     }
@@ -123,7 +188,7 @@ static bool write_output(const struct rwkv_file_view * view, uint32_t target, co
     uint64_t bytes_in = 0, bytes_out = 0;
     for (size_t i = 0; i < view->n_records && writer.ok; i++) {
         const struct rwkv_tensor_record * record = &view->records[i];
-        uint64_t written = write_record(&writer, view, record, target, row, blocks);
+        uint64_t written = write_record(&writer, &q, record, target);
         bytes_in += record->data_bytes;
         bytes_out += written;
         char name[128];
@@ -132,8 +197,7 @@ static bool write_output(const struct rwkv_file_view * view, uint32_t target, co
                  rwkv_type_name(record->type), rwkv_type_name(should_quantize(record) ? target : record->type),
                  record->data_bytes / 1048576.0, written / 1048576.0);
     }
-    free(row);
-    free(blocks);
+    free_quantizer(&q);
     writer.ok = writer.ok && rwkv_sync_file(writer.file);
     writer.ok = (fclose(writer.file) == 0) && writer.ok;
     if (!writer.ok || !rwkv_rename_replace(temp_path, out_path)) {
@@ -171,7 +235,7 @@ bool rwkv_quantize_model_file(const char * model_file_path_in, const char * mode
                             rwkv_type_name(view.header.data_type));
     }
     ok = ok && rwkv_file_read_records(&view, error, print);
-    ok = ok && write_output(&view, target, model_file_path_out, error, print);
+    ok = ok && write_output(&view, model_file_path_in, target, model_file_path_out, error, print);
     rwkv_file_free_records(&view);
     rwkv_unmap_file(&input);
     return ok;
