@@ -13,7 +13,8 @@ package org.jrwkv.internal.sampling;
  * all: a token with probability ≤ (1 − topP)/n never is, because the kept tokens' cutoff
  * satisfies v · n ≥ mass(p ≤ v) &gt; 1 − topP. Top-k likewise uses a selection, not a sort.
  *
- * <p>Probabilities are never normalized: softmax values {@code e_i = exp(x_i − max)} and their
+ * <p>Probabilities are never normalized: softmax values {@code e_i = exp(x_i − max)} (float,
+ * {@link FastExp}, as the reference computes them in float32) and their
  * sum S give the same decisions (cum ≥ topP·S), and the temperature step {@code p^(1/T)} only
  * needs the kept weights up to a common factor.
  *
@@ -99,12 +100,25 @@ public final class Distribution {
         if (exps.length < n) {
             exps = new float[n];
         }
-        double sum = 0;
         for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(logits[i] - max);
-            exps[i] = e;
-            sum += e;
+            exps[i] = FastExp.exp(logits[i] - max);
         }
+        // Four partial sums: no long chain of dependent additions.
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int q = 0;
+        for (; q + 3 < n; q += 4) {
+            s0 += exps[q];
+            s1 += exps[q + 1];
+            s2 += exps[q + 2];
+            s3 += exps[q + 3];
+        }
+        for (; q < n; q++) {
+            s0 += exps[q];
+        }
+        double sum = (s0 + s1) + (s2 + s3);
         if (topP < 1) {
             keepNucleus(n, sum, topP);
         } else {
