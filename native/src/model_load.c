@@ -197,11 +197,21 @@ static bool resolve_dims(struct loader * loader) {
 
 /* ---- Tensors ---- */
 
+/* Floats a tensor takes in the arena: vectors only (matrices stay in the mapping). */
+static size_t arena_floats_for(const struct loader * loader, const struct rwkv_tensor_spec * spec);
+
 static size_t spec_floats(const struct loader * loader, const struct rwkv_tensor_spec * spec) {
     if (spec->kind == VECTOR_PER_HEAD) {
         return loader->dims[DIM_C];
     }
     return (size_t)loader->dims[spec->dims[0]] * loader->dims[spec->dims[1]] * loader->dims[spec->dims[2]];
+}
+
+static size_t arena_floats_for(const struct loader * loader, const struct rwkv_tensor_spec * spec) {
+    if (spec->kind != VECTOR && spec->kind != VECTOR_PER_HEAD) {
+        return 0;
+    }
+    return (spec_floats(loader, spec) + 15) & ~(size_t)15; /* each vector starts 64-byte aligned */
 }
 
 /* Vectors compare their sizes without the size-1 axes ([C], [C,1] and [C,1,1] are the same vector). */
@@ -346,10 +356,10 @@ static bool load_all_tensors(struct loader * loader) {
     /* Size the arena from the specs before reading anything into it. */
     size_t arena_floats = 0;
     for (size_t i = 0; i < globals.count; i++) {
-        arena_floats += (spec_floats(loader, &globals.specs[i]) + 15) & ~(size_t)15;
+        arena_floats += arena_floats_for(loader, &globals.specs[i]);
     }
     for (size_t i = 0; i < table.count; i++) {
-        arena_floats += ((spec_floats(loader, &table.specs[i]) + 15) & ~(size_t)15) * model->n_layer;
+        arena_floats += arena_floats_for(loader, &table.specs[i]) * model->n_layer;
     }
     model->arena = rwkv_aligned_alloc(64, (arena_floats + 16) * sizeof(float));
     model->layers = calloc(model->n_layer, sizeof *model->layers);

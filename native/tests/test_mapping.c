@@ -16,7 +16,8 @@
 #define V 16384
 #define LAYERS 2
 
-static long resident_kib(void) {
+/* A /proc/self/status field in KiB, or -1. */
+static long status_kib(const char * field) {
     FILE * status = fopen("/proc/self/status", "r");
     if (status == NULL) {
         return -1;
@@ -24,8 +25,8 @@ static long resident_kib(void) {
     char line[256];
     long kib = -1;
     while (fgets(line, sizeof line, status) != NULL) {
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kib = strtol(line + 6, NULL, 10);
+        if (strncmp(line, field, strlen(field)) == 0) {
+            kib = strtol(line + strlen(field), NULL, 10);
         }
     }
     fclose(status);
@@ -90,11 +91,13 @@ int main(void) {
     file_size = (size_t)ftell(probe);
     fclose(probe);
 
-    long before = resident_kib();
+    long before = status_kib("VmRSS:");
+    long virtual_before = status_kib("VmSize:");
     clock_t start = clock();
     struct rwkv_context * ctx = rwkv_init_from_file(path, 1, 0);
     double load_seconds = (double)(clock() - start) / CLOCKS_PER_SEC;
-    long after = resident_kib();
+    long after = status_kib("VmRSS:");
+    long virtual_after = status_kib("VmSize:");
     CHECK_MSG(ctx != NULL, "%s", rwkv_get_last_error_message(NULL));
     if (before < 0 || after < 0) {
         printf("test_mapping: cannot read resident memory on this platform; load took %.3f s\n", load_seconds);
@@ -104,6 +107,11 @@ int main(void) {
                grown / 1024.0, load_seconds);
         /* Loading touches record headers and small vectors only: a few MiB, never the weights. */
         CHECK_MSG(grown * 1024.0 < file_size * 0.05, "loading grew resident memory by %ld KiB", grown);
+        /* The mapping itself adds the file size to the address space; nothing else may be sized by
+           the weights (a copy, or buffers for matrices), or large models fail to load. */
+        long reserved = virtual_after - virtual_before;
+        CHECK_MSG(reserved * 1024.0 < file_size + 32.0 * 1048576.0, "loading reserved %ld KiB of address space",
+                  reserved);
     }
     if (ctx != NULL) {
         float * logits = malloc(V * sizeof(float));
