@@ -1,15 +1,22 @@
 /*
- * rwkv_bench MODEL [THREADS] [TOKENS]: evaluation speed of the C engine without the JVM.
- * Serial: TOKENS single-token evaluations with logits (after 8 warm-up tokens).
- * Sequence: TOKENS tokens in chunks of 64 without logits, then one token with logits.
- * Prints the best of 3 runs of each. The product's own benchmark is `jrwkv bench`.
+ * rwkv_bench MODEL [THREADS] [TOKENS] [PROMPT_TOKENS] [BATCH]: the C engine's speed without the JVM
+ * (the product's benchmark is `jrwkv bench`; this one isolates the engine).
+ *
+ * Decode: TOKENS single-token evaluations with logits, after 16 warm-up tokens. Prefill:
+ * PROMPT_TOKENS tokens in chunks of 64 without logits, then one with logits. Batch: BATCH sessions
+ * advanced together for TOKENS / BATCH steps. Each is the median of 3 runs (min and max shown).
+ * The memory read bandwidth is measured in the same run; the bound is bandwidth / bytes read per
+ * token (every tensor but the embedding, of which one row is read).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "rwkv.h"
+
+#define RUNS 3
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -17,55 +24,119 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static long peak_rss_kib(void) {
+    FILE * status = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (status != NULL && fgets(line, sizeof line, status) != NULL) {
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            kib = strtol(line + 6, NULL, 10);
+        }
+    }
+    if (status != NULL) {
+        fclose(status);
+    }
+    return kib;
+}
+
+static int compare_doubles(const void * a, const void * b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Rates (tokens/s) of the runs, sorted: [0] min, [RUNS / 2] median, [RUNS - 1] max. */
+static void sort_rates(double rates[RUNS]) {
+    qsort(rates, RUNS, sizeof rates[0], compare_doubles);
+}
+
+static size_t bytes_per_token(struct rwkv_context * ctx) {
+    size_t total = 0, emb = 0;
+    struct rwkv_tensor_info info;
+    for (size_t i = 0; rwkv_get_tensor_info(ctx, i, &info); i++) {
+        if (strcmp(info.name, "emb.weight") == 0) {
+            emb = (size_t)info.n_bytes / info.ne[1];
+        } else if (info.used) {
+            total += (size_t)info.n_bytes;
+        }
+    }
+    return total + emb;
+}
+
 int main(int argc, char ** argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s MODEL [THREADS] [TOKENS]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL [THREADS] [TOKENS] [PROMPT_TOKENS] [BATCH]\n", argv[0]);
         return 2;
     }
-    uint32_t threads = argc > 2 ? (uint32_t)atoi(argv[2]) : 1;
-    size_t tokens = argc > 3 ? (size_t)atoi(argv[3]) : 256;
+    const uint32_t threads = argc > 2 ? (uint32_t)atoi(argv[2]) : 1;
+    const size_t tokens = argc > 3 ? (size_t)atoi(argv[3]) : 128;
+    const size_t prompt = argc > 4 ? (size_t)atoi(argv[4]) : 512;
+    const size_t batch = argc > 5 ? (size_t)atoi(argv[5]) : 8;
     double start = now_seconds();
     struct rwkv_context * ctx = rwkv_init_from_file(argv[1], threads, 0);
     if (ctx == NULL) {
         fprintf(stderr, "cannot load %s: %s\n", argv[1], rwkv_get_last_error_message(NULL));
         return 1;
     }
-    double load = now_seconds() - start;
-    size_t vocab = rwkv_get_n_vocab(ctx);
-    float * state = malloc(rwkv_get_state_len(ctx) * sizeof(float));
-    float * logits = malloc(vocab * sizeof(float));
-    uint32_t * sequence = malloc(tokens * sizeof(uint32_t));
-    for (size_t i = 0; i < tokens; i++) {
+    const double load = now_seconds() - start;
+    const long rss_after_load = peak_rss_kib();
+    const size_t vocab = rwkv_get_n_vocab(ctx), state_len = rwkv_get_state_len(ctx);
+    float * states = malloc(batch * state_len * sizeof(float));
+    float * logits = malloc(batch * vocab * sizeof(float));
+    uint32_t * sequence = malloc((prompt > tokens ? prompt : tokens) * sizeof(uint32_t));
+    for (size_t i = 0; i < (prompt > tokens ? prompt : tokens); i++) {
         sequence[i] = (uint32_t)((i * 2654435761u) % vocab);
     }
-    double best_serial = 1e30, best_sequence = 1e30;
-    for (int run = 0; run < 3; run++) {
-        rwkv_init_state(ctx, state);
-        for (size_t i = 0; i < 8; i++) {
-            rwkv_eval(ctx, sequence[i], state, state, logits);
+    float * state_ptrs[256], * logit_ptrs[256];
+    for (size_t b = 0; b < batch && b < 256; b++) {
+        state_ptrs[b] = states + b * state_len;
+        logit_ptrs[b] = logits + b * vocab;
+    }
+    double decode[RUNS], prefill[RUNS], batched[RUNS];
+    for (int run = 0; run < RUNS; run++) {
+        rwkv_init_state(ctx, states);
+        for (size_t i = 0; i < 16; i++) {
+            rwkv_eval(ctx, sequence[i], states, states, logits);
         }
         start = now_seconds();
         for (size_t i = 0; i < tokens; i++) {
-            rwkv_eval(ctx, sequence[i], state, state, logits);
+            rwkv_eval(ctx, sequence[i], states, states, logits);
         }
-        double serial = now_seconds() - start;
-        best_serial = serial < best_serial ? serial : best_serial;
+        decode[run] = tokens / (now_seconds() - start);
 
-        rwkv_init_state(ctx, state);
+        rwkv_init_state(ctx, states);
         start = now_seconds();
-        rwkv_eval_sequence_in_chunks(ctx, sequence, tokens - 1, 64, state, state, NULL);
-        rwkv_eval(ctx, sequence[tokens - 1], state, state, logits);
-        double sequence_time = now_seconds() - start;
-        best_sequence = sequence_time < best_sequence ? sequence_time : best_sequence;
+        rwkv_eval_sequence_in_chunks(ctx, sequence, prompt - 1, 64, states, states, NULL);
+        rwkv_eval(ctx, sequence[prompt - 1], states, states, logits);
+        prefill[run] = prompt / (now_seconds() - start);
+
+        const size_t steps = tokens / batch > 0 ? tokens / batch : 1;
+        rwkv_eval_batch(ctx, sequence, batch, NULL, state_ptrs, logit_ptrs);
+        start = now_seconds();
+        for (size_t step = 0; step < steps; step++) {
+            rwkv_eval_batch(ctx, sequence + step % 8, batch, (const float * const *)state_ptrs, state_ptrs, logit_ptrs);
+        }
+        batched[run] = steps * batch / (now_seconds() - start);
     }
+    sort_rates(decode);
+    sort_rates(prefill);
+    sort_rates(batched);
+    /* Before the bandwidth probe, whose buffer would count in the peak. */
+    const long rss_after_run = peak_rss_kib();
+    const double bandwidth = rwkv_measure_read_bandwidth(threads, (size_t)1 << 30, 3);
+    const double bytes = (double)bytes_per_token(ctx);
+    const double bound = bandwidth * 1e9 / bytes;
     printf("%s\n", rwkv_get_system_info_string());
-    printf("model %s: n_vocab %zu, n_embed %zu, n_layer %zu, threads %u, load %.3f s\n", argv[1], vocab,
-           rwkv_get_n_embed(ctx), rwkv_get_n_layer(ctx), threads, load);
-    printf("serial:   %8.1f tokens/s (%zu tokens, best of 3)\n", tokens / best_serial, tokens);
-    printf("sequence: %8.1f tokens/s (%zu tokens, chunks of 64, best of 3)\n", tokens / best_sequence, tokens);
+    printf("model %s: n_embed %zu, n_layer %zu, n_vocab %zu, %.1f MB read per token; threads %u; load %.3f s\n",
+           argv[1], rwkv_get_n_embed(ctx), rwkv_get_n_layer(ctx), vocab, bytes / 1e6, threads, load);
+    printf("decode   %8.2f tok/s (min %.2f, max %.2f; %zu tokens)\n", decode[RUNS / 2], decode[0], decode[RUNS - 1], tokens);
+    printf("prefill  %8.2f tok/s (min %.2f, max %.2f; %zu tokens, chunks of 64)\n", prefill[RUNS / 2], prefill[0],
+           prefill[RUNS - 1], prompt);
+    printf("batch %-3zu %7.2f tok/s (min %.2f, max %.2f)\n", batch, batched[RUNS / 2], batched[0], batched[RUNS - 1]);
+    printf("bandwidth %.1f GB/s, bound %.2f tok/s, decode / bound = %.2f\n", bandwidth, bound, decode[RUNS / 2] / bound);
+    printf("peak RSS: %.1f MiB after load, %.1f MiB after the run\n", rss_after_load / 1024.0, rss_after_run / 1024.0);
     free(sequence);
     free(logits);
-    free(state);
+    free(states);
     rwkv_free(ctx);
     return 0;
 }
