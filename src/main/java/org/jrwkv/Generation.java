@@ -75,8 +75,11 @@ public final class Generation implements Iterator<String>, AutoCloseable {
         return piece;
     }
 
-    /** Runs the generation to its end, passing each piece to {@code onText}; returns the result. */
-    public GenerationResult forEachRemainingThenResult(Consumer<String> onText) {
+    /**
+     * Runs the generation to its end on the calling thread, passing each remaining piece to
+     * {@code onText}, and returns the result.
+     */
+    public GenerationResult drain(Consumer<String> onText) {
         while (hasNext()) {
             onText.accept(next());
         }

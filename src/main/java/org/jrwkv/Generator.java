@@ -137,7 +137,7 @@ public final class Generator implements AutoCloseable {
     public GenerationResult generate(Prompt prompt, SamplerSettings settings, Consumer<String> onText) {
         Objects.requireNonNull(onText, "onText");
         try (Generation g = start(prompt, settings)) {
-            return g.forEachRemainingThenResult(onText);
+            return g.drain(onText);
         }
     }
 

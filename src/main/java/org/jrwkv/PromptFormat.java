@@ -2,7 +2,6 @@ package org.jrwkv;
 
 import java.util.List;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * The prompt formats RWKV models are trained on, as values. Each builds a {@link Prompt} whose
@@ -74,7 +73,7 @@ public sealed interface PromptFormat permits PromptFormat.Chat, PromptFormat.Ins
     static String cleanContent(String content) {
         Objects.requireNonNull(content, "content");
         String s = content.replace("\r\n", "\n").replace('\r', '\n');
-        return Names.NEWLINES.matcher(s).replaceAll("\n").strip();
+        return PromptRules.NEWLINES.matcher(s).replaceAll("\n").strip();
     }
 
     /**
@@ -90,8 +89,8 @@ public sealed interface PromptFormat permits PromptFormat.Chat, PromptFormat.Ins
 
         /** Checks the names and cleans the system prompt. */
         public Chat {
-            Names.check("user", user);
-            Names.check("assistant", assistant);
+            PromptRules.check("user", user);
+            PromptRules.check("assistant", assistant);
             system = cleanContent(system);
         }
 
@@ -107,7 +106,7 @@ public sealed interface PromptFormat permits PromptFormat.Chat, PromptFormat.Ins
 
         /** One user turn, without the system block: {@code User: q\n\nAssistant:}. */
         public String userTurn(String content) {
-            return user + ": " + Names.nonEmpty(cleanContent(content)) + TURN_SEPARATOR + assistant + ":";
+            return user + ": " + PromptRules.nonEmpty(cleanContent(content)) + TURN_SEPARATOR + assistant + ":";
         }
 
         /** A single-turn prompt: the system block, then the user turn. */
@@ -171,7 +170,7 @@ public sealed interface PromptFormat permits PromptFormat.Chat, PromptFormat.Ins
 
         /** An instruction and its input ("" for none). */
         public Prompt prompt(String instruction, String input) {
-            String i = Names.nonEmpty(cleanContent(instruction));
+            String i = PromptRules.nonEmpty(cleanContent(instruction));
             String x = cleanContent(input);
             String text = "Instruction: " + i + TURN_SEPARATOR + (x.isEmpty() ? "" : "Input: " + x + TURN_SEPARATOR)
                     + "Response:";
@@ -190,13 +189,13 @@ public sealed interface PromptFormat permits PromptFormat.Chat, PromptFormat.Ins
 
         /** Checks the labels. */
         public QuestionAnswer {
-            Names.check("question", question);
-            Names.check("answer", answer);
+            PromptRules.check("question", question);
+            PromptRules.check("answer", answer);
         }
 
         @Override
         public Prompt prompt(String content) {
-            return new Prompt(question + ": " + Names.nonEmpty(cleanContent(content)) + TURN_SEPARATOR + answer + ":",
+            return new Prompt(question + ": " + PromptRules.nonEmpty(cleanContent(content)) + TURN_SEPARATOR + answer + ":",
                     List.of(TURN_SEPARATOR));
         }
     }
@@ -206,30 +205,6 @@ public sealed interface PromptFormat permits PromptFormat.Chat, PromptFormat.Ins
         @Override
         public Prompt prompt(String content) {
             return Prompt.of(content);
-        }
-    }
-
-    /** Checks shared by the formats. */
-    final class Names {
-        static final Pattern NEWLINES = Pattern.compile("\n+");
-
-        private Names() {
-        }
-
-        static void check(String what, String name) {
-            Objects.requireNonNull(name, what);
-            if (name.isBlank() || !name.equals(name.strip()) || name.contains(":") || name.contains("\n")
-                    || name.contains("\r")) {
-                throw new IllegalArgumentException(what + " name must be a non-empty word without ':', newlines or "
-                        + "surrounding spaces, got \"" + name + "\"");
-            }
-        }
-
-        static String nonEmpty(String content) {
-            if (content.isEmpty()) {
-                throw new IllegalArgumentException("content must not be empty (after removing surrounding whitespace)");
-            }
-            return content;
         }
     }
 }

@@ -139,11 +139,15 @@ class WorldTokenizerTest {
         }
     }
 
+    private static java.util.Map<String, Integer> byBytes;
+
     /** Greedy longest match by trying every length from 128 down: slow but obviously right. */
     private static int[] naiveGreedy(WorldTokenizer t, byte[] bytes) {
-        java.util.Map<String, Integer> byBytes = new java.util.HashMap<>();
-        for (int id = 1; id < t.vocabSize(); id++) {
-            byBytes.put(HexFormat.of().formatHex(t.tokenBytes(id)), id);
+        if (byBytes == null) {
+            byBytes = new java.util.HashMap<>();
+            for (int id = 1; id < t.vocabSize(); id++) {
+                byBytes.put(HexFormat.of().formatHex(t.tokenBytes(id)), id);
+            }
         }
         java.util.List<Integer> out = new java.util.ArrayList<>();
         int pos = 0;

@@ -31,6 +31,8 @@ public final class Distribution {
 
     private float[] exps = new float[0];
     private float[] select = new float[0];
+    private int[] candidateIds = new int[0];
+    private float[] candidateValues = new float[0];
     private long[] keys = new long[0];
     private long pivotState;
 
@@ -100,8 +102,23 @@ public final class Distribution {
         if (exps.length < n) {
             exps = new float[n];
         }
+        // Nucleus candidates are collected on the way: S ≥ 1 (the maximum's own e is 1), so
+        // (1 − topP)/n · 0.5 is below the real floor computed in keepNucleus.
+        boolean nucleus = topP < 1;
+        float looseFloor = nucleus ? (float) ((1 - topP) / n * 0.5) : Float.POSITIVE_INFINITY;
+        if (nucleus && candidateIds.length < n) {
+            candidateIds = new int[n];
+            candidateValues = new float[n];
+        }
+        int candidates = 0;
         for (int i = 0; i < n; i++) {
-            exps[i] = FastExp.exp(logits[i] - max);
+            float e = FastExp.exp(logits[i] - max);
+            exps[i] = e;
+            if (e > looseFloor) {
+                candidateIds[candidates] = i;
+                candidateValues[candidates] = e;
+                candidates++;
+            }
         }
         // Four partial sums: no long chain of dependent additions.
         double s0 = 0;
@@ -119,8 +136,8 @@ public final class Distribution {
             s0 += exps[q];
         }
         double sum = (s0 + s1) + (s2 + s3);
-        if (topP < 1) {
-            keepNucleus(n, sum, topP);
+        if (nucleus) {
+            keepNucleus(n, candidates, sum, topP);
         } else {
             for (int i = 0; i < n; i++) {
                 if (exps[i] > 0) {
@@ -140,18 +157,21 @@ public final class Distribution {
         }
     }
 
-    private void keepNucleus(int n, double sum, double topP) {
+    private void keepNucleus(int n, int looseCandidates, double sum, double topP) {
         // Candidates: tokens that can reach the cutoff (half the bound, for rounding slack).
         double floor = (1 - topP) * sum / n * 0.5;
-        if (select.length < n) {
-            select = new float[n];
+        if (select.length < looseCandidates) {
+            select = new float[Math.max(looseCandidates, 64)];
         }
         int candidates = 0;
         double candidateMass = 0;
-        for (int i = 0; i < n; i++) {
-            float e = exps[i];
+        for (int j = 0; j < looseCandidates; j++) {
+            float e = candidateValues[j];
             if (e > floor) {
-                select[candidates++] = e;
+                candidateIds[candidates] = candidateIds[j];
+                candidateValues[candidates] = e;
+                select[candidates] = e;
+                candidates++;
                 candidateMass += e;
             }
         }
@@ -166,10 +186,9 @@ public final class Distribution {
             return;
         }
         float cutoff = weightedSelect(select, candidates, target);
-        for (int i = 0; i < n; i++) {
-            float e = exps[i];
-            if (e >= cutoff && e > floor) {
-                add(i, e);
+        for (int j = 0; j < candidates; j++) {
+            if (candidateValues[j] >= cutoff) {
+                add(candidateIds[j], candidateValues[j]);
             }
         }
     }
