@@ -24,12 +24,16 @@ function(rwkv_add_isa_kernels sources_var)
   if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86|x86)$")
     set(avx2 ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/kernels_avx2.c)
     set(avx512 ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/kernels_avx512.c)
-    list(APPEND sources ${avx2} ${avx512})
+    set(avx512_vnni ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/kernels_avx512_vnni.c)
+    list(APPEND sources ${avx2} ${avx512} ${avx512_vnni})
     if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
       set_source_files_properties(${avx2} PROPERTIES COMPILE_OPTIONS "-mavx;-mavx2;-mfma;-mf16c")
       # No -mavx512vnni: dispatch does not require VNNI, so the compiler must not emit it.
       set_source_files_properties(${avx512} PROPERTIES COMPILE_OPTIONS
         "-mavx;-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq")
+      # Only this file may use VNNI: the AVX-512 level calls it when CPUID reports VNNI.
+      set_source_files_properties(${avx512_vnni} PROPERTIES COMPILE_OPTIONS
+        "-mavx;-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni")
     endif()
     add_compile_definitions(RWKV_HAVE_X86_KERNELS)
   endif()

@@ -10,7 +10,7 @@
 static void build(char * buffer, size_t size) {
     const struct rwkv_cpu_features * cpu = rwkv_cpu_features_get();
     const struct rwkv_kernels * kernels = rwkv_kernels_best();
-    const bool avx512 = strcmp(kernels->name, "avx512") == 0;
+    const bool avx512 = strncmp(kernels->name, "avx512", 6) == 0;
     const bool avx2 = avx512 || strcmp(kernels->name, "avx2") == 0;
     snprintf(buffer, size,
              "AVX=%d AVX2=%d AVX512=%d FMA=%d NEON=%d ARM_FMA=%d F16C=%d FP16_VA=%d WASM_SIMD=0 SSE3=%d VSX=0 KERNELS=%s",

@@ -23,7 +23,7 @@
 
 static const uint32_t TYPES[] = { RWKV_TYPE_FP32, RWKV_TYPE_FP16, RWKV_TYPE_Q4_0, RWKV_TYPE_Q4_1,
                                   RWKV_TYPE_Q5_0, RWKV_TYPE_Q5_1, RWKV_TYPE_Q8_0 };
-static const char * const LEVELS[] = { "scalar", "avx2", "avx512" };
+static const char * const LEVELS[] = { "scalar", "avx2", "avx512", "avx512vnni" };
 #define N_TYPES (sizeof TYPES / sizeof TYPES[0])
 #define N_LEVELS (sizeof LEVELS / sizeof LEVELS[0])
 #define MAX_COLS 9
@@ -46,15 +46,65 @@ static bool is_affine(uint32_t type) {
     return type == RWKV_TYPE_Q4_1 || type == RWKV_TYPE_Q5_1;
 }
 
+/* How a level arranges quantized activations (kernels.h). */
+enum act_layout { LAYOUT_BLOCKS, LAYOUT_PAIRS, LAYOUT_QUADS };
+
+static enum act_layout layout_of(const struct rwkv_kernels * kernels) {
+    return kernels->prepare_act == rwkv_prepare_act_pairs   ? LAYOUT_PAIRS
+           : kernels->prepare_act == rwkv_prepare_act_quads ? LAYOUT_QUADS
+                                                            : LAYOUT_BLOCKS;
+}
+
 /* Bytes a level's prepare_act writes for one column (rwkv_act_bytes rounds this up). */
-static size_t act_used_bytes(bool pairs, uint32_t type, size_t n_in) {
+static size_t act_used_bytes(enum act_layout layout, uint32_t type, size_t n_in) {
     if (!rwkv_type_is_quantized(type)) {
         return n_in * sizeof(float);
     }
-    if (pairs) {
+    if (layout == LAYOUT_PAIRS) {
         return (n_in / 32 + 1) / 2 * sizeof(struct rwkv_act_pair);
     }
+    if (layout == LAYOUT_QUADS) {
+        return (n_in / 32 + 3) / 4 * sizeof(struct rwkv_act_quad);
+    }
     return n_in / 32 * (is_affine(type) ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0));
+}
+
+/* The rwkv_act_quad records kernels.h defines, built independently from Q8_0/Q8_1 blocks (malloc'd). */
+static uint8_t * quads_from_blocks(uint32_t type, const uint8_t * blocks, size_t n_in) {
+    const size_t n_blocks = n_in / 32;
+    const size_t n_quads = (n_blocks + 3) / 4;
+    const size_t block_bytes = is_affine(type) ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0);
+    const int offset = type == RWKV_TYPE_Q4_0 ? 8 : type == RWKV_TYPE_Q5_0 ? 16 : 0;
+    struct rwkv_act_quad * quads = calloc(n_quads, sizeof *quads);
+    for (size_t b = 0; b < n_blocks; b++) {
+        struct rwkv_act_quad * quad = &quads[b / 4];
+        const size_t part = b % 4;
+        const int8_t * qs;
+        if (is_affine(type)) {
+            const struct rwkv_block_q8_1 * block = (const struct rwkv_block_q8_1 *)(blocks + b * block_bytes);
+            qs = block->qs;
+            quad->scales[2 * part] = rwkv_fp16_to_fp32(block->d);
+            quad->scales[2 * part + 1] = rwkv_fp16_to_fp32(block->s);
+        } else {
+            const struct rwkv_block_q8_0 * block = (const struct rwkv_block_q8_0 *)(blocks + b * block_bytes);
+            qs = block->qs;
+            quad->scales[2 * part] = rwkv_fp16_to_fp32(block->d);
+        }
+        for (int j = 0; j < 16; j++) {
+            quad->lo[16 * part + j] = qs[j];
+            quad->hi[16 * part + j] = qs[16 + j];
+        }
+    }
+    for (size_t q = 0; q < n_quads; q++) {
+        for (int i = 0; i < 16; i++) {
+            int sum = 0;
+            for (int k = 0; k < 4; k++) {
+                sum += quads[q].lo[4 * i + k] + quads[q].hi[4 * i + k];
+            }
+            quads[q].offset_sums[i] = offset * sum;
+        }
+    }
+    return (uint8_t *)quads;
 }
 
 /*
@@ -328,10 +378,13 @@ static void test_case(uint32_t type, size_t n_in, size_t n_out, size_t n_cols) {
         bool same_act = true;
         for (size_t c = 0; c < n_cols; c++) {
             uint8_t * expected = act + c * act_stride;
-            if (kernels->prepare_act == rwkv_prepare_act_pairs && rwkv_type_is_quantized(type)) {
+            enum act_layout layout = layout_of(kernels);
+            if (rwkv_type_is_quantized(type) && layout == LAYOUT_PAIRS) {
                 expected = pairs_from_blocks(type, act + c * act_stride, n_in);
+            } else if (rwkv_type_is_quantized(type) && layout == LAYOUT_QUADS) {
+                expected = quads_from_blocks(type, act + c * act_stride, n_in);
             }
-            same_act &= memcmp(act_level + c * act_stride, expected, act_used_bytes(kernels->prepare_act == rwkv_prepare_act_pairs, type, n_in)) == 0;
+            same_act &= memcmp(act_level + c * act_stride, expected, act_used_bytes(layout, type, n_in)) == 0;
             if (expected != act + c * act_stride) {
                 free(expected);
             }
@@ -463,11 +516,12 @@ static void test_prepare_act(void) {
     }
     CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP32, 100), 448);
     CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP16, 64), 256);
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q8_0, 64), 128);
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q5_1, 2048), 32 * sizeof(struct rwkv_act_pair));
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q8_0, 64), 256); /* one (half-empty) quad record */
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q5_1, 2048), 16 * sizeof(struct rwkv_act_quad));
     for (size_t t = 0; t < N_TYPES; t++) {
-        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(false, TYPES[t], 4096));
-        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(true, TYPES[t], 4096));
+        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(LAYOUT_BLOCKS, TYPES[t], 4096));
+        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(LAYOUT_PAIRS, TYPES[t], 4096));
+        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(LAYOUT_QUADS, TYPES[t], 4096));
         CHECK(rwkv_act_bytes(TYPES[t], 4096) <= rwkv_act_bytes(RWKV_TYPE_FP32, 4096));
     }
 }

@@ -12,6 +12,8 @@ size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in) {
     size_t bytes;
     size_t n_blocks = n_in / RWKV_QK;
     size_t pairs = (n_blocks + 1) / 2 * sizeof(struct rwkv_act_pair);
+    size_t quads = (n_blocks + 3) / 4 * sizeof(struct rwkv_act_quad);
+    pairs = pairs > quads ? pairs : quads;
     switch (weight_type) {
     case RWKV_TYPE_FP32:
     case RWKV_TYPE_FP16:
@@ -60,13 +62,16 @@ const struct rwkv_kernels * rwkv_kernels_by_name(const char * name) {
     if (strcmp(name, "avx512") == 0 && cpu_runs_avx512(cpu)) {
         return &rwkv_kernels_avx512;
     }
+    if (strcmp(name, "avx512vnni") == 0 && cpu_runs_avx512(cpu) && cpu->avx512vnni) {
+        return &rwkv_kernels_avx512vnni;
+    }
 #endif
     return NULL;
 }
 
 /* Best first. JRWKV_KERNELS names an upper bound: levels above it are skipped; unknown names are ignored. */
 static const struct rwkv_kernels * choose_kernels(void) {
-    static const char * const levels[] = { "avx512", "avx2", "scalar" };
+    static const char * const levels[] = { "avx512vnni", "avx512", "avx2", "scalar" };
     const size_t n_levels = sizeof levels / sizeof levels[0];
     size_t first = 0;
     const char * limit = getenv("JRWKV_KERNELS");

@@ -57,13 +57,24 @@ struct rwkv_act_pair {
 };
 
 /*
+ * The AVX-512 level reads them as one record per four blocks A, B, C, D (missing blocks are all
+ * zeros), for 512-bit dot products. Same size per element as the pairs.
+ */
+struct rwkv_act_quad {
+    int8_t lo[64];            /* elements 0-15 of A, then of B, C and D */
+    int8_t hi[64];            /* elements 16-31 of A, B, C and D */
+    int32_t offset_sums[16];  /* Q4_0/Q5_0: k * (lo[4i..4i+3] + hi[4i..4i+3]), k = 8 / 16; else 0 */
+    float scales[8];          /* d_A, s_A, d_B, s_B, d_C, s_C, d_D, s_D (s = 0 for Q8_0 blocks) */
+};
+
+/*
  * Bytes of one activation vector of n_in elements for weights of type weight_type, rounded up to a
  * multiple of 64 so it is also a valid act_stride. Never more than for FP32 (4 * n_in, rounded).
  */
 size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in);
 
 struct rwkv_kernels {
-    /* "scalar", "avx2", "avx512". */
+    /* "scalar", "avx2", "avx512", "avx512vnni". */
     const char * name;
 
     /*
@@ -93,7 +104,11 @@ void rwkv_prepare_act_portable(uint32_t weight_type, const float * x, size_t x_s
 void rwkv_prepare_act_pairs(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                             void * act, size_t act_stride);
 
-/* The best kernels for this CPU, honouring JRWKV_KERNELS=scalar|avx2|avx512 to ask for a lower level. */
+/* The prepare_act of the AVX-512 level: FP32/FP16 as above, quantized types as rwkv_act_quad records. */
+void rwkv_prepare_act_quads(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
+                            void * act, size_t act_stride);
+
+/* The best kernels for this CPU, honouring JRWKV_KERNELS=scalar|avx2|avx512|avx512vnni to ask for a lower level. */
 const struct rwkv_kernels * rwkv_kernels_best(void);
 
 /* A specific level, or NULL if this CPU or build cannot run it (for tests and benchmarks). */
@@ -103,5 +118,6 @@ const struct rwkv_kernels * rwkv_kernels_by_name(const char * name);
 extern const struct rwkv_kernels rwkv_kernels_scalar;
 extern const struct rwkv_kernels rwkv_kernels_avx2;
 extern const struct rwkv_kernels rwkv_kernels_avx512;
+extern const struct rwkv_kernels rwkv_kernels_avx512vnni;
 
 #endif

@@ -1,18 +1,23 @@
 /*
  * AVX-512 (F, BW, VL, DQ) kernels. Compiled with those flags; called only when dispatch saw them.
  *
- * The same design as kernels_avx2.c: matrix-vector tiles stream 4 weight rows against one
- * activation column; sequence mode walks cache-sized row tiles, several columns at a time. Float
- * weights use 512-bit vectors; quantized weights keep the AVX2 file's 256-bit block pairs but
- * turn fifth bits into byte masks. Sequence tiles are 4 x 4: 32 registers hold the accumulators.
- * Every output element goes through the same instructions whatever its tile's shape, so results
- * never depend on n_cols or the row range.
+ * Decoding streams one weight row at a time against the activation column; sequence mode walks
+ * cache-sized row tiles, several columns at a time. Float weights use 4 x 4 tiles of 512-bit
+ * accumulators; quantized weights use four-block steps (quads_avx512.h), with VNNI's dot product
+ * instruction where the CPU has it (kernels_avx512_vnni.c). Every output element goes through the
+ * same instructions whatever its tile's shape, so results never depend on n_cols or the row range.
  */
 #include <immintrin.h>
 #include <string.h>
 
 #include "data_types.h"
 #include "kernels.h"
+
+#define QUAD_DOT_VNNI 0
+#include "quads_avx512.h"
+
+/* The same quantized tiles with VNNI dot products (kernels_avx512_vnni.c). */
+const struct quad_tiles * rwkv_avx512_vnni_quad_tiles(uint32_t type);
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #define ALWAYS_INLINE static __forceinline
@@ -103,189 +108,12 @@ ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_
     }
 }
 
-/* ---- Quantized weights ----------------------------------------------------------------------- */
-
-/*
- * As in kernels_avx2.c (256-bit block pairs: lo = [A 0-15 | B 0-15], hi = [A 16-31 | B 16-31],
- * int32 lanes 0-3 for A and 4-7 for B), except that fifth bits become byte masks. 512-bit
- * vectors of 4 blocks were measured slower on Zen 4 (double-pumped 512-bit units): the extra
- * inserts needed to gather 4 blocks' nibbles cost more than the wider multiplies saved.
- */
-static const uint8_t ZERO_BLOCK[64];
-
-/* As rwkv_type_block_bytes, but visible to the compiler, so block offsets become constants. */
-ALWAYS_INLINE size_t weight_block_bytes(uint32_t type) {
-    switch (type) {
-    case RWKV_TYPE_Q4_0: return 18;
-    case RWKV_TYPE_Q4_1: return 20;
-    case RWKV_TYPE_Q5_0: return 22;
-    case RWKV_TYPE_Q5_1: return 24;
-    default: return 34;
-    }
-}
-
-ALWAYS_INLINE bool is_affine(uint32_t type) {
-    return type == RWKV_TYPE_Q4_1 || type == RWKV_TYPE_Q5_1;
-}
-
-/* Q4_0 and Q5_0 store q + 8 / q + 16; the dot subtracts offset * sum(y) instead of unpacking signs. */
-ALWAYS_INLINE int weight_offset(uint32_t type) {
-    return type == RWKV_TYPE_Q4_0 ? 8 : type == RWKV_TYPE_Q5_0 ? 16 : 0;
-}
-
-/* [16 bytes at a | 16 bytes at b]. */
-static __m256i load_halves(const uint8_t * a, const uint8_t * b) {
-    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)a)),
-                                   _mm_loadu_si128((const __m128i *)b), 1);
-}
-
-/* Two binary16 values as floats in lanes 0 and 1 (d), or four (d, m or s) for the affine types. */
-ALWAYS_INLINE __m128 load_scale_pair(bool affine, const uint8_t * a, const uint8_t * b) {
-    if (affine) {
-        uint32_t da, db;
-        memcpy(&da, a, 4);
-        memcpy(&db, b, 4);
-        return _mm_cvtph_ps(_mm_unpacklo_epi32(_mm_cvtsi32_si128((int)da), _mm_cvtsi32_si128((int)db)));
-    }
-    uint16_t da, db;
-    memcpy(&da, a, 2);
-    memcpy(&db, b, 2);
-    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)da | (uint32_t)db << 16)));
-}
-
-/* One activation column's block pair, in the weights' arrangement. */
-struct act_pair {
-    __m256i lo, hi;
-    __m256i offset_pairs; /* offset * (y[2k] + y[2k+1]), int16, matching the dot's pairs */
-    __m128 scales;        /* d_A, d_B; or d_A, s_A, d_B, s_B */
-};
-
-/* A block pair's activations, prepared once per product by rwkv_prepare_act_pairs. */
-ALWAYS_INLINE struct act_pair load_act_pair(const struct rwkv_act_pair * record) {
-    struct act_pair x;
-    x.lo = _mm256_loadu_si256((const __m256i *)record->lo);
-    x.hi = _mm256_loadu_si256((const __m256i *)record->hi);
-    x.offset_pairs = _mm256_loadu_si256((const __m256i *)record->offset_pairs);
-    x.scales = _mm_loadu_ps(record->scales);
-    return x;
-}
-
-/* One weight row's block pair: q bytes (unsigned, or signed for Q8_0) and scales. */
-struct weight_pair {
-    __m256i lo, hi;
-    __m128 scales; /* d_A, d_B; or d_A, m_A, d_B, m_B */
-};
-
-ALWAYS_INLINE struct weight_pair load_weight_pair(uint32_t type, const uint8_t * a, const uint8_t * b) {
-    struct weight_pair w;
-    w.scales = load_scale_pair(is_affine(type), a, b);
-    if (type == RWKV_TYPE_Q8_0) {
-        w.lo = load_halves(a + 2, b + 2);
-        w.hi = load_halves(a + 18, b + 18);
-        return w;
-    }
-    const size_t qh = is_affine(type) ? 4 : 2;
-    const bool five_bits = type == RWKV_TYPE_Q5_0 || type == RWKV_TYPE_Q5_1;
-    const size_t qs = five_bits ? qh + 4 : qh;
-    const __m256i low_nibble = _mm256_set1_epi8(0x0f);
-    __m256i packed = load_halves(a + qs, b + qs);
-    w.lo = _mm256_and_si256(packed, low_nibble);
-    w.hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_nibble);
-    if (five_bits) {
-        uint32_t bits_a, bits_b;
-        memcpy(&bits_a, a + qh, 4);
-        memcpy(&bits_b, b + qh, 4);
-        /* Byte masks in the pair arrangement: lo = [A bits 0-15 | B bits 0-15], hi = bits 16-31. */
-        const __m256i sixteen = _mm256_set1_epi8(16);
-        w.lo = _mm256_mask_add_epi8(w.lo, (__mmask32)((bits_a & 0xffff) | bits_b << 16), w.lo, sixteen);
-        w.hi = _mm256_mask_add_epi8(w.hi, (__mmask32)(bits_a >> 16 | (bits_b & 0xffff0000u)), w.hi, sixteen);
-    }
-    return w;
-}
-
-/* Exact integer dots of a weight pair with an activation pair: lanes 0-3 block A, 4-7 block B. */
-ALWAYS_INLINE __m256i pair_dot(uint32_t type, const struct weight_pair * w, const struct act_pair * x) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    if (type == RWKV_TYPE_Q8_0) {
-        /* |w| * (y with w's sign): products up to 127 * 127, so pairs of lo and hi must not be added in int16. */
-        __m256i lo = _mm256_maddubs_epi16(_mm256_sign_epi8(w->lo, w->lo), _mm256_sign_epi8(x->lo, w->lo));
-        __m256i hi = _mm256_maddubs_epi16(_mm256_sign_epi8(w->hi, w->hi), _mm256_sign_epi8(x->hi, w->hi));
-        return _mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
-    }
-    /* q <= 31: each int16 sum below stays under 2 * 2 * 31 * 127 + 2 * 2 * 16 * 127 < 32768. */
-    __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(w->lo, x->lo), _mm256_maddubs_epi16(w->hi, x->hi));
-    if (weight_offset(type) != 0) {
-        pairs = _mm256_sub_epi16(pairs, x->offset_pairs);
-    }
-    return _mm256_madd_epi16(pairs, ones);
-}
-
-/* Adds block pair (b, b + 1) of each row and column to the accumulators; single: b is the row's last block. */
-ALWAYS_INLINE void accumulate_pair(uint32_t type, const uint8_t * const rows[], int n_rows, const uint8_t * act,
-                                   size_t act_stride, int n_cols, size_t b, bool single,
-                                   __m256 acc[][SEQ_COLS], __m128 acc_min[][SEQ_COLS]) {
-    const bool affine = is_affine(type);
-    const size_t block_bytes = weight_block_bytes(type);
-    /* Spreads the pair's two scale products over lanes 0-3 and 4-7. */
-    const __m256i spread = affine ? _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2)
-                                  : _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
-    struct act_pair x[SEQ_COLS];
-    for (int c = 0; c < n_cols; c++) {
-        x[c] = load_act_pair((const struct rwkv_act_pair *)(act + c * act_stride) + b / 2);
-    }
-    for (int r = 0; r < n_rows; r++) {
-        const uint8_t * wa = rows[r] + b * block_bytes;
-        struct weight_pair wp = load_weight_pair(type, wa, single ? ZERO_BLOCK : wa + block_bytes);
-        for (int c = 0; c < n_cols; c++) {
-            __m256 dots = _mm256_cvtepi32_ps(pair_dot(type, &wp, &x[c]));
-            __m128 scales = _mm_mul_ps(wp.scales, x[c].scales);
-            __m256 spread_scales = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(scales), spread);
-            acc[r][c] = _mm256_fmadd_ps(spread_scales, dots, acc[r][c]);
-            if (affine) {
-                acc_min[r][c] = _mm_add_ps(acc_min[r][c], scales);
-            }
-        }
-    }
-}
-
-ALWAYS_INLINE void quant_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows, const uint8_t * act,
-                              size_t act_stride, int n_cols, float * y, size_t y_stride) {
-    const size_t n_blocks = w->n_in / RWKV_QK;
-    const uint8_t * rows[TILE_ROWS];
-    __m256 acc[TILE_ROWS][SEQ_COLS];
-    __m128 acc_min[TILE_ROWS][SEQ_COLS]; /* lanes 1 and 3: sums of m_w * s_x */
-    for (int r = 0; r < n_rows; r++) {
-        rows[r] = w->data + (row + r) * w->row_bytes;
-        for (int c = 0; c < n_cols; c++) {
-            acc[r][c] = _mm256_setzero_ps();
-            acc_min[r][c] = _mm_setzero_ps();
-        }
-    }
-    size_t b = 0;
-    for (; b + 2 <= n_blocks; b += 2) {
-        accumulate_pair(type, rows, n_rows, act, act_stride, n_cols, b, false, acc, acc_min);
-    }
-    if (b < n_blocks) {
-        accumulate_pair(type, rows, n_rows, act, act_stride, n_cols, b, true, acc, acc_min);
-    }
-    for (int r = 0; r < n_rows; r++) {
-        for (int c = 0; c < n_cols; c++) {
-            float sum = hsum256(acc[r][c]);
-            if (is_affine(type)) {
-                __m128 m = acc_min[r][c];
-                sum += _mm_cvtss_f32(_mm_movehdup_ps(m)) + _mm_cvtss_f32(_mm_shuffle_ps(m, m, 3));
-            }
-            y[c * y_stride + row + r] = sum;
-        }
-    }
-}
-
 /* ---- Tiling ----------------------------------------------------------------------------------- */
 
 typedef void (*tile_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, float * y,
                         size_t y_stride);
 
-/* One weight type's tiles: 4 rows or 1 row, by SEQ_COLS columns or 1 column. */
+/* A float type's tiles: 4 rows or 1 row, by SEQ_COLS columns or 1 column. */
 struct tile_set {
     tile_fn rows4_seq, rows1_seq, rows4_col, rows1_col;
 };
@@ -311,22 +139,44 @@ struct tile_set {
 
 TILE_SET(fp32, float_tile, RWKV_TYPE_FP32)
 TILE_SET(fp16, float_tile, RWKV_TYPE_FP16)
-TILE_SET(q4_0, quant_tile, RWKV_TYPE_Q4_0)
-TILE_SET(q4_1, quant_tile, RWKV_TYPE_Q4_1)
-TILE_SET(q5_0, quant_tile, RWKV_TYPE_Q5_0)
-TILE_SET(q5_1, quant_tile, RWKV_TYPE_Q5_1)
-TILE_SET(q8_0, quant_tile, RWKV_TYPE_Q8_0)
 
 static const struct tile_set * tiles_for(uint32_t type) {
     switch (type) {
     case RWKV_TYPE_FP32: return &fp32_tiles;
     case RWKV_TYPE_FP16: return &fp16_tiles;
-    case RWKV_TYPE_Q4_0: return &q4_0_tiles;
-    case RWKV_TYPE_Q4_1: return &q4_1_tiles;
-    case RWKV_TYPE_Q5_0: return &q5_0_tiles;
-    case RWKV_TYPE_Q5_1: return &q5_1_tiles;
-    case RWKV_TYPE_Q8_0: return &q8_0_tiles;
     default: return NULL;
+    }
+}
+
+static void quantized_matmul(const struct quad_tiles * tiles, const struct rwkv_matrix * w, const uint8_t * act,
+                             size_t act_stride, size_t n_cols, float * y, size_t y_stride, size_t row_begin,
+                             size_t row_end) {
+    if (tiles == NULL) {
+        return;
+    }
+    if (n_cols == 1) {
+        /* Decoding: rows in order, so the weights stream through memory as the prefetchers expect. */
+        for (size_t r = row_begin; r < row_end; r++) {
+            tiles->one_col(w, r, act, act_stride, y, y_stride);
+        }
+        return;
+    }
+    /* Sequence mode: a cache-sized tile of rows is decoded once per QUAD_COLS columns. */
+    size_t tile_rows = TILE_BYTES / (w->row_bytes + 1);
+    tile_rows = tile_rows < 1 ? 1 : tile_rows;
+    for (size_t tile = row_begin; tile < row_end; tile += tile_rows) {
+        size_t tile_end = tile + tile_rows < row_end ? tile + tile_rows : row_end;
+        size_t c = 0;
+        for (; c + QUAD_COLS <= n_cols; c += QUAD_COLS) {
+            for (size_t r = tile; r < tile_end; r++) {
+                tiles->many_cols(w, r, act + c * act_stride, act_stride, y + c * y_stride, y_stride);
+            }
+        }
+        for (; c < n_cols; c++) {
+            for (size_t r = tile; r < tile_end; r++) {
+                tiles->one_col(w, r, act + c * act_stride, act_stride, y + c * y_stride, y_stride);
+            }
+        }
     }
 }
 
@@ -341,8 +191,8 @@ static void rows_pass(tile_fn many_rows, tile_fn one_row, const struct rwkv_matr
     }
 }
 
-static void matmul_avx512(const struct rwkv_matrix * w, const void * act, size_t act_stride, size_t n_cols, float * y,
-                          size_t y_stride, size_t row_begin, size_t row_end) {
+static void float_matmul(const struct rwkv_matrix * w, const void * act, size_t act_stride, size_t n_cols, float * y,
+                         size_t y_stride, size_t row_begin, size_t row_end) {
     const struct tile_set * tiles = tiles_for(w->type);
     if (tiles == NULL) {
         return;
@@ -369,8 +219,34 @@ static void matmul_avx512(const struct rwkv_matrix * w, const void * act, size_t
     }
 }
 
+static void matmul_avx512(const struct rwkv_matrix * w, const void * act, size_t act_stride, size_t n_cols, float * y,
+                          size_t y_stride, size_t row_begin, size_t row_end) {
+    if (rwkv_type_is_quantized(w->type)) {
+        quantized_matmul(quad_tiles_for(w->type), w, act, act_stride, n_cols, y, y_stride, row_begin, row_end);
+    } else {
+        float_matmul(w, act, act_stride, n_cols, y, y_stride, row_begin, row_end);
+    }
+}
+
+static void matmul_avx512_vnni(const struct rwkv_matrix * w, const void * act, size_t act_stride, size_t n_cols,
+                               float * y, size_t y_stride, size_t row_begin, size_t row_end) {
+    if (rwkv_type_is_quantized(w->type)) {
+        quantized_matmul(rwkv_avx512_vnni_quad_tiles(w->type), w, act, act_stride, n_cols, y, y_stride, row_begin,
+                         row_end);
+    } else {
+        float_matmul(w, act, act_stride, n_cols, y, y_stride, row_begin, row_end);
+    }
+}
+
 const struct rwkv_kernels rwkv_kernels_avx512 = {
     .name = "avx512",
-    .prepare_act = rwkv_prepare_act_pairs,
+    .prepare_act = rwkv_prepare_act_quads,
     .matmul = matmul_avx512,
+};
+
+/* The same, with VNNI dot products for quantized weights (same results, fewer instructions). */
+const struct rwkv_kernels rwkv_kernels_avx512vnni = {
+    .name = "avx512vnni",
+    .prepare_act = rwkv_prepare_act_quads,
+    .matmul = matmul_avx512_vnni,
 };
