@@ -69,7 +69,6 @@ public final class ChatSession implements AutoCloseable {
     private RwkvState beforeReply;
     private float[] logitsBeforeReply;
     private long tokenCountBeforeReply;
-    private int[] lastTurnTokens;
     private boolean closed;
 
     /**
@@ -142,14 +141,15 @@ public final class ChatSession implements AutoCloseable {
         model.evalSequence(tokens, Generator.PROMPT_CHUNK, state, logits);
         Duration promptTime = Duration.ofNanos(System.nanoTime() - start);
         tokenCount += tokens.length;
-        snapshot(tokens);
+        snapshot();
         history.add(ChatMessage.user(clean));
         return reply(tokens.length, promptTime, onText);
     }
 
     /**
      * Replaces the last reply with a new one, generated from the state before it (the random
-     * stream goes on, so the new reply usually differs).
+     * stream goes on, so the new reply usually differs). Nothing is fed again: the result's
+     * {@code promptTokens} is 0.
      *
      * @throws IllegalStateException if there is no reply to replace (none yet, or after
      *                               {@link #reset()} or {@link #load(Path)})
@@ -169,7 +169,7 @@ public final class ChatSession implements AutoCloseable {
             history.remove(history.size() - 1);
         }
         cancelled.set(false);
-        return reply(lastTurnTokens.length, Duration.ZERO, onText);
+        return reply(0, Duration.ZERO, onText); // nothing is fed again
     }
 
     private GenerationResult reply(int promptTokens, Duration promptTime, Consumer<String> onText) {
@@ -194,7 +194,7 @@ public final class ChatSession implements AutoCloseable {
         return loop.result(promptTokens, 0, promptTime);
     }
 
-    private void snapshot(int[] turnTokens) {
+    private void snapshot() {
         if (beforeReply == null) {
             beforeReply = state.copy();
         } else {
@@ -202,7 +202,6 @@ public final class ChatSession implements AutoCloseable {
         }
         logitsBeforeReply = logits.toArray();
         tokenCountBeforeReply = tokenCount;
-        lastTurnTokens = turnTokens;
     }
 
     private void dropSnapshot() {
@@ -211,7 +210,6 @@ public final class ChatSession implements AutoCloseable {
             beforeReply = null;
         }
         logitsBeforeReply = null;
-        lastTurnTokens = null;
     }
 
     /** Asks the running reply to end before its next token (thread-safe). */
