@@ -6,11 +6,12 @@
 
 function(rwkv_apply_compiler_flags target)
   if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+    # C only: a target may also hold CUDA sources, whose compiler takes other options.
     target_compile_options(${target} PRIVATE
-      -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-      -ffp-contract=off -fno-math-errno)
+      $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter>
+      $<$<COMPILE_LANGUAGE:C>:-ffp-contract=off -fno-math-errno>)
     if(RWKV_WERROR)
-      target_compile_options(${target} PRIVATE -Werror)
+      target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:C>:-Werror>)
     endif()
   elseif(MSVC)
     target_compile_options(${target} PRIVATE /W3 /fp:precise)

@@ -9,6 +9,7 @@
 #include "data_types.h"
 #include "error.h"
 #include "forward.h"
+#include "gpu/offload.h"
 #include "model.h"
 #include "platform.h"
 #include "rwkv.h"
@@ -105,8 +106,13 @@ struct rwkv_context * rwkv_init_from_file(const char * model_file_path, const ui
         rwkv_model_release(model);
         return NULL;
     }
-    /* CPU-only build: layers stay on the CPU. The value is kept for GPU backends. */
     ctx->n_gpu_layers = n_gpu_layers > model->n_layer + 1 ? model->n_layer + 1 : n_gpu_layers;
+    /* Builds without a GPU backend, or machines without a device, run everything on the CPU; so
+       does a model whose upload failed (logged when printing is on). Only the first context of a
+       model uploads: clones share the device copies with the weights. */
+    if (model->gpu_layers == 0) {
+        rwkv_gpu_offload(model, ctx->n_gpu_layers, print);
+    }
     return ctx;
 }
 

@@ -77,6 +77,7 @@ struct rwkv_model {
     const float * ln0_weight, * ln0_bias;
     const float * ln_out_weight, * ln_out_bias;
     struct rwkv_layer * layers;
+    uint32_t gpu_layers;                /* layers whose matrices have device copies (+1: the head) */
     float * arena;                      /* float32 copies of all vectors */
 };
 

@@ -10,6 +10,7 @@
 #include "fp16.h"
 #include "model.h"
 #include "model_arch.h"
+#include "gpu/offload.h"
 #include "quant_blocks.h"
 
 /* ---- Loading state ---- */
@@ -286,6 +287,7 @@ static struct rwkv_matrix matrix_view(const struct rwkv_tensor_record * record, 
     matrix.n_out = n_out;
     matrix.row_bytes = (size_t)n_in / rwkv_type_block_elems(record->type) * rwkv_type_block_bytes(record->type);
     matrix.data = base + record->data_offset + first_row * matrix.row_bytes;
+    matrix.device = NULL;
     return matrix;
 }
 
@@ -537,6 +539,7 @@ void rwkv_model_release(struct rwkv_model * model) {
     if (model == NULL || atomic_fetch_sub(&model->references, 1) != 1) {
         return;
     }
+    rwkv_gpu_release(model);
     rwkv_file_free_records(&model->view);
     rwkv_unmap_file(&model->file);
     free(model->tensor_names);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "data_types.h"
+#include "gpu/device.h"
 #include "rwkv.h"
 
 /* Rows are handed to threads in multiples of this, so each thread's slice starts on a tidy boundary. */
@@ -30,6 +31,11 @@ static void matmul_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
 
 void rwkv_matmul(struct rwkv_compute * compute, const struct rwkv_matrix * w, const float * x, size_t x_stride,
                  size_t n_tokens, float * y, size_t y_stride) {
+    if (w->device != NULL && rwkv_device_matmul(w->device, w->type, w->n_in, w->n_out, w->row_bytes, x, x_stride,
+                                                n_tokens, y, y_stride)) {
+        return;
+    }
+    /* No device copy, or the device failed: the CPU computes it. */
     struct rwkv_scratch * scratch = &compute->scratch;
     /* FP16 kernels take float activations; rounding them first is the ggml scheme (model.h). */
     uint32_t act_type = w->type == RWKV_TYPE_FP16 && !compute->model->round_fp16_inputs ? RWKV_TYPE_FP32 : w->type;

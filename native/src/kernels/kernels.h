@@ -25,6 +25,7 @@ struct rwkv_matrix {
     uint32_t n_out;         /* number of rows */
     size_t row_bytes;       /* bytes from one row to the next */
     const uint8_t * data;   /* row 0; points into the model mapping, no alignment guaranteed */
+    const void * device;    /* the same rows on a GPU (gpu/offload.h), or NULL */
 };
 
 /*
