@@ -4,7 +4,10 @@ set(RWKV_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address;undefi
 
 if(RWKV_SANITIZE)
   string(REPLACE ";" "," _rwkv_sanitizers "${RWKV_SANITIZE}")
-  add_compile_options(-fsanitize=${_rwkv_sanitizers} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  # C only: nvcc (the CUDA variant) takes no such options; its device code is not sanitized.
+  add_compile_options($<$<COMPILE_LANGUAGE:C>:-fsanitize=${_rwkv_sanitizers}>
+                      $<$<COMPILE_LANGUAGE:C>:-fno-omit-frame-pointer>
+                      $<$<COMPILE_LANGUAGE:C>:-fno-sanitize-recover=all>)
   add_link_options(-fsanitize=${_rwkv_sanitizers})
   message(STATUS "jrwkv: building with sanitizers ${_rwkv_sanitizers}")
 endif()
