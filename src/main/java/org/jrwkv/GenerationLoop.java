@@ -16,6 +16,11 @@ import org.jrwkv.internal.text.IntList;
  * including the stop string; otherwise (one-shot generation) the last token is not fed, as in the
  * reference pipeline, saving one evaluation.
  *
+ * <p>A step is two halves: {@link #sampleNext()} does everything but evaluating the model and
+ * leaves the token to feed in {@link #takeTokenToFeed()}; feeding it updates the state and
+ * logits. {@link #step()} does both, one token at a time; {@link BatchGenerator} feeds the tokens
+ * of many loops in one batch call instead.
+ *
  * <p>Per step it allocates only the text piece it returns.
  */
 final class GenerationLoop {
@@ -40,6 +45,8 @@ final class GenerationLoop {
     private long endNanos;
     private StopReason stopReason;
     private String matchedStop;
+    /** The token {@link #sampleNext()} accepted and that must be fed before the next one, or -1. */
+    private int toFeed = -1;
 
     GenerationLoop(RwkvModel model, Tokenizer tokenizer, RwkvState state, Logits logits, Sampler sampler,
             List<String> extraStops, boolean feedLast, AtomicBoolean cancelled) {
@@ -75,11 +82,31 @@ final class GenerationLoop {
     }
 
     /**
-     * One step: at most one token.
+     * One step: at most one token, sampled and fed.
      *
      * @return the text that became final in this step (may be empty), or {@code null} once done
      */
     String step() {
+        String piece = sampleNext();
+        int token = takeTokenToFeed();
+        if (token >= 0) {
+            model.eval(token, state, logits);
+        }
+        return piece;
+    }
+
+    /**
+     * One step without evaluating the model: samples a token from the current logits, decides
+     * whether it ends the generation, and leaves it in {@link #takeTokenToFeed()} if it must be
+     * fed. The caller feeds it into this loop's state and logits before the next call.
+     *
+     * @return the text that became final in this step (may be empty), or {@code null} once done
+     * @throws IllegalStateException if the token of the previous step was not taken
+     */
+    String sampleNext() {
+        if (toFeed >= 0) {
+            throw new IllegalStateException("the token of the previous step has not been fed");
+        }
         if (stopReason != null) {
             return null;
         }
@@ -107,7 +134,7 @@ final class GenerationLoop {
                 emitted = take(stopAt);
                 pending.setLength(0);
                 if (feedLast) {
-                    model.eval(token, state, logits);
+                    toFeed = token;
                 }
                 stopReason = StopReason.STOP_STRING;
                 endNanos = System.nanoTime();
@@ -116,9 +143,29 @@ final class GenerationLoop {
             emitted = take(pending.length() - heldBack());
         }
         if (feedLast || tokens.size() < maxTokens) {
-            model.eval(token, state, logits);
+            toFeed = token;
         }
         return emitted;
+    }
+
+    /**
+     * The token the last {@link #sampleNext()} accepted and that must now be fed into this loop's
+     * state (with this loop's logits as output), or -1 if none; clears it.
+     */
+    int takeTokenToFeed() {
+        int token = toFeed;
+        toFeed = -1;
+        return token;
+    }
+
+    /** The state this loop samples from and feeds. */
+    RwkvState state() {
+        return state;
+    }
+
+    /** The logits buffer this loop samples from. */
+    Logits logits() {
+        return logits;
     }
 
     /** Ends generation: the text held back (an incomplete character, a partial stop string). */

@@ -175,14 +175,7 @@ public final class Generator implements AutoCloseable {
         }
         try {
             long start = System.nanoTime();
-            int cached = cache == null ? 0 : cache.restoreLongestPrefix(tokens, state, logits);
-            if (cached == 0) {
-                state.reset();
-            }
-            if (cached < tokens.length) {
-                int[] rest = cached == 0 ? tokens : Arrays.copyOfRange(tokens, cached, tokens.length);
-                model.evalSequence(rest, PROMPT_CHUNK, state, logits);
-            }
+            int cached = feedPrompt(model, cache, tokens, state, logits);
             Duration promptTime = Duration.ofNanos(System.nanoTime() - start);
             Sampler sampler = new Sampler(withUnknownIdsBanned(settings, tokenizer, model));
             GenerationLoop loop = new GenerationLoop(model, tokenizer, state, logits, sampler, prompt.stopStrings(),
@@ -192,6 +185,25 @@ public final class Generator implements AutoCloseable {
             finished();
             throw e;
         }
+    }
+
+    /**
+     * Starts {@code state} from the longest prefix of {@code tokens} held by {@code cache} (or
+     * from the initial state) and feeds the rest in sequence mode, leaving the logits after the
+     * last token in {@code logits}.
+     *
+     * @return the number of tokens restored from the cache
+     */
+    static int feedPrompt(RwkvModel model, PrefixCache cache, int[] tokens, RwkvState state, Logits logits) {
+        int cached = cache == null ? 0 : cache.restoreLongestPrefix(tokens, state, logits);
+        if (cached == 0) {
+            state.reset();
+        }
+        if (cached < tokens.length) {
+            int[] rest = cached == 0 ? tokens : Arrays.copyOfRange(tokens, cached, tokens.length);
+            model.evalSequence(rest, PROMPT_CHUNK, state, logits);
+        }
+        return cached;
     }
 
     private void finished() {

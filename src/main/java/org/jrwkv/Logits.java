@@ -3,6 +3,7 @@ package org.jrwkv;
 import java.lang.ref.Cleaner;
 import java.nio.FloatBuffer;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jrwkv.internal.FloatMemory;
 import org.jrwkv.internal.NativeLib;
 
@@ -17,9 +18,13 @@ import org.jrwkv.internal.NativeLib;
  */
 public final class Logits implements AutoCloseable {
 
+    private static final AtomicLong IDS = new AtomicLong();
+
     private final FloatMemory memory;
     private final FloatBuffer view;
     private final Cleaner.Cleanable cleanable;
+    /** Orders the locks of several buffers in {@link RwkvModel#evalBatch}. */
+    private final long id = IDS.incrementAndGet();
     private final Object lock = new Object();
     private boolean closed;
 
@@ -110,6 +115,10 @@ public final class Logits implements AutoCloseable {
 
     Object lock() {
         return lock;
+    }
+
+    long id() {
+        return id;
     }
 
     FloatMemory memoryForNativeCall() {

@@ -225,6 +225,10 @@ public final class RwkvState implements AutoCloseable {
         return lock;
     }
 
+    long id() {
+        return id;
+    }
+
     /** The memory, for a native call made while holding {@link #lock()}. */
     FloatMemory memoryForNativeCall() {
         ensureOpen();
