@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
         description = "Run RWKV language models on jrwkv's native engine.",
         subcommands = {InfoCommand.class, LogitsCommand.class, QuantizeCommand.class, ConvertCommand.class,
                 ModelsCommand.class, PullCommand.class, RunCommand.class, TokenizeCommand.class,
-                GenerateCommand.class, ChatCommand.class, CommandLine.HelpCommand.class})
+                GenerateCommand.class, ChatCommand.class, RandomModelCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for a failed command (bad model file, I/O error, ...). */
@@ -48,7 +49,7 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new ParameterException(spec.commandLine(), "missing command: choose one of info, logits, quantize, convert, models, pull, run, "
-                + "tokenize, generate, chat");
+                + "tokenize, generate, chat, random-model, bench");
     }
 
     /**
