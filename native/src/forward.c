@@ -111,6 +111,42 @@ void rwkv_forward(struct rwkv_compute * compute, const uint32_t * tokens, const 
     }
 }
 
+void rwkv_shift_lerp(const struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer,
+                     size_t offset, const float * rows, const float * const * mix, float * const * out, int count) {
+    const size_t C = compute->model->n_embed;
+    for (size_t t = 0; t < columns->n; t++) {
+        const float * cur = rows + t * C;
+        const float * prev = rwkv_shift_previous(compute, columns, layer, offset, rows, t);
+        for (int k = 0; k < count; k++) {
+            const float * m = mix[k];
+            float * o = out[k] + t * C;
+            for (size_t i = 0; i < C; i++) {
+                o[i] = cur[i] * m[i] + (prev[i] - prev[i] * m[i]);
+            }
+        }
+    }
+    rwkv_shift_save(compute, columns, layer, offset, rows);
+}
+
+void rwkv_attention_output(struct rwkv_compute * compute, const struct rwkv_layer * layer, float eps, float * o,
+                           const float * g, float * x, float * out, size_t n_tokens) {
+    const struct rwkv_model * model = compute->model;
+    const size_t C = model->n_embed;
+    for (size_t t = 0; t < n_tokens; t++) {
+        rwkv_group_norm(o + t * C, layer->att_ln_x_weight, layer->att_ln_x_bias, o + t * C, model->n_head,
+                        model->head_size, eps);
+    }
+    if (g != NULL) {
+        for (size_t i = 0; i < n_tokens * C; i++) {
+            o[i] *= g[i];
+        }
+    }
+    rwkv_matmul(compute, &layer->att_output, o, C, n_tokens, out, C);
+    for (size_t i = 0; i < n_tokens * C; i++) {
+        x[i] += out[i];
+    }
+}
+
 void rwkv_channel_mix_gated(struct rwkv_compute * compute, uint32_t layer_index, float * x,
                             const struct rwkv_columns * columns, bool mix_is_lerp) {
     const struct rwkv_model * model = compute->model;
@@ -127,21 +163,21 @@ void rwkv_channel_mix_gated(struct rwkv_compute * compute, uint32_t layer_index,
     float * k = s->hidden[0];
 
     rwkv_layer_norm_rows(x, layer->ln2_weight, layer->ln2_bias, xf, n, C, LAYER_NORM_EPS);
-    for (size_t t = 0; t < n; t++) {
-        const float * cur = xf + t * C;
-        const float * prev = rwkv_shift_previous(compute, columns, layer_index, 0, xf, t);
-        for (size_t i = 0; i < C; i++) {
-            if (mix_is_lerp) {
-                /* rwkv.cpp's lerp form: a*m + (b - b*m). */
-                xk[t * C + i] = cur[i] * layer->ffn_mix_k[i] + (prev[i] - prev[i] * layer->ffn_mix_k[i]);
-                xr[t * C + i] = cur[i] * layer->ffn_mix_r[i] + (prev[i] - prev[i] * layer->ffn_mix_r[i]);
-            } else {
+    if (mix_is_lerp) {
+        const float * mix[2] = { layer->ffn_mix_k, layer->ffn_mix_r };
+        float * mixed[2] = { xk, xr };
+        rwkv_shift_lerp(compute, columns, layer_index, 0, xf, mix, mixed, 2);
+    } else {
+        for (size_t t = 0; t < n; t++) {
+            const float * cur = xf + t * C;
+            const float * prev = rwkv_shift_previous(compute, columns, layer_index, 0, xf, t);
+            for (size_t i = 0; i < C; i++) {
                 xk[t * C + i] = cur[i] + (prev[i] - cur[i]) * layer->ffn_mix_k[i];
                 xr[t * C + i] = cur[i] + (prev[i] - cur[i]) * layer->ffn_mix_r[i];
             }
         }
+        rwkv_shift_save(compute, columns, layer_index, 0, xf);
     }
-    rwkv_shift_save(compute, columns, layer_index, 0, xf);
 
     rwkv_matmul(compute, &layer->ffn_key, xk, C, n, k, F);
     for (size_t i = 0; i < n * F; i++) {

@@ -61,6 +61,20 @@ void rwkv_shift_save(const struct rwkv_compute * compute, const struct rwkv_colu
                      size_t offset, const float * rows);
 
 /*
+ * The v4/v5 token shift: out[k][t] = cur * m_k + (prev - prev * m_k) (rwkv.cpp's lerp form) for
+ * each of `count` coefficient vectors m_k, over the columns' normalised rows; then saves the rows.
+ */
+void rwkv_shift_lerp(const struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer,
+                     size_t offset, const float * rows, const float * const * mix, float * const * out, int count);
+
+/*
+ * The end of v5/v6 time mixing: o = GroupNorm(o, ln_x) per head, times gate g (if not NULL), then
+ * x += att.output o. `out` is scratch for the product.
+ */
+void rwkv_attention_output(struct rwkv_compute * compute, const struct rwkv_layer * layer, float eps, float * o,
+                           const float * g, float * x, float * out, size_t n_tokens);
+
+/*
  * Channel mixing shared by v4, v5 and v6 (receptance-gated, squared-ReLU FFN). mix_is_lerp selects
  * v4/v5 coefficients (x*m + prev*(1-m)) versus v6 ones (x + (prev - x)*m).
  */

@@ -28,16 +28,9 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     float * out = s->vectors[7];
 
     rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n, C, LAYER_NORM_EPS);
-    for (size_t t = 0; t < n; t++) {
-        const float * cur = xa + t * C;
-        const float * prev = rwkv_shift_previous(compute, columns, layer_index, C, xa, t);
-        for (size_t i = 0; i < C; i++) {
-            xk[t * C + i] = cur[i] * layer->att_mix_k[i] + (prev[i] - prev[i] * layer->att_mix_k[i]);
-            xv[t * C + i] = cur[i] * layer->att_mix_v[i] + (prev[i] - prev[i] * layer->att_mix_v[i]);
-            xr[t * C + i] = cur[i] * layer->att_mix_r[i] + (prev[i] - prev[i] * layer->att_mix_r[i]);
-        }
-    }
-    rwkv_shift_save(compute, columns, layer_index, C, xa);
+    const float * mix[3] = { layer->att_mix_k, layer->att_mix_v, layer->att_mix_r };
+    float * mixed[3] = { xk, xv, xr };
+    rwkv_shift_lerp(compute, columns, layer_index, C, xa, mix, mixed, 3);
 
     rwkv_matmul(compute, &layer->att_key, xk, C, n, k, C);
     rwkv_matmul(compute, &layer->att_value, xv, C, n, v, C);

@@ -35,19 +35,9 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     float * out = s->vectors[10];
 
     rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
-    for (size_t t = 0; t < n_tokens; t++) {
-        const float * cur = xa + t * C;
-        const float * prev = rwkv_shift_previous(compute, columns, layer_index, C, xa, t);
-        for (size_t i = 0; i < C; i++) {
-            xk[t * C + i] = cur[i] * layer->att_mix_k[i] + (prev[i] - prev[i] * layer->att_mix_k[i]);
-            xv[t * C + i] = cur[i] * layer->att_mix_v[i] + (prev[i] - prev[i] * layer->att_mix_v[i]);
-            xr[t * C + i] = cur[i] * layer->att_mix_r[i] + (prev[i] - prev[i] * layer->att_mix_r[i]);
-            if (gated) {
-                xg[t * C + i] = cur[i] * layer->att_mix_g[i] + (prev[i] - prev[i] * layer->att_mix_g[i]);
-            }
-        }
-    }
-    rwkv_shift_save(compute, columns, layer_index, C, xa);
+    const float * mix[4] = { layer->att_mix_k, layer->att_mix_v, layer->att_mix_r, layer->att_mix_g };
+    float * mixed[4] = { xk, xv, xr, xg };
+    rwkv_shift_lerp(compute, columns, layer_index, C, xa, mix, mixed, gated ? 4 : 3);
 
     rwkv_matmul(compute, &layer->att_receptance, xr, C, n_tokens, r, C);
     rwkv_matmul(compute, &layer->att_key, xk, C, n_tokens, k, C);
@@ -61,19 +51,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
 
     rwkv_wkv5(compute, columns, layer_index, r, k, v, layer->att_decay, 0, layer->att_bonus, o);
 
-    for (size_t t = 0; t < n_tokens; t++) {
-        rwkv_group_norm(o + t * C, layer->att_ln_x_weight, layer->att_ln_x_bias, o + t * C, model->n_head,
-                        model->head_size, GROUP_NORM_EPS);
-    }
-    if (gated) {
-        for (size_t i = 0; i < n_tokens * C; i++) {
-            o[i] *= g[i];
-        }
-    }
-    rwkv_matmul(compute, &layer->att_output, o, C, n_tokens, out, C);
-    for (size_t i = 0; i < n_tokens * C; i++) {
-        x[i] += out[i];
-    }
+    rwkv_attention_output(compute, layer, GROUP_NORM_EPS, o, gated ? g : NULL, x, out, n_tokens);
 }
 
 void rwkv_block_v5(struct rwkv_compute * compute, uint32_t layer, float * x, const struct rwkv_columns * columns) {

@@ -89,17 +89,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
 
     rwkv_wkv5(compute, columns, layer_index, r, k, v, w, C, layer->att_bonus, o);
 
-    for (size_t t = 0; t < n_tokens; t++) {
-        rwkv_group_norm(o + t * C, layer->att_ln_x_weight, layer->att_ln_x_bias, o + t * C, model->n_head,
-                        model->head_size, GROUP_NORM_EPS);
-    }
-    for (size_t i = 0; i < n_tokens * C; i++) {
-        o[i] *= g[i];
-    }
-    rwkv_matmul(compute, &layer->att_output, o, C, n_tokens, out, C);
-    for (size_t i = 0; i < n_tokens * C; i++) {
-        x[i] += out[i];
-    }
+    rwkv_attention_output(compute, layer, GROUP_NORM_EPS, o, g, x, out, n_tokens);
 }
 
 void rwkv_block_v6(struct rwkv_compute * compute, uint32_t layer, float * x, const struct rwkv_columns * columns) {
