@@ -5,7 +5,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "platform.h"
 #include "rwkv.h"
@@ -33,9 +32,7 @@ static void read_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
 }
 
 static double seconds(void) {
-    struct timespec now;
-    timespec_get(&now, TIME_UTC);
-    return (double)now.tv_sec + now.tv_nsec * 1e-9;
+    return rwkv_monotonic_seconds(); /* timespec_get is missing from mingw's default C runtime */
 }
 
 double rwkv_measure_read_bandwidth(uint32_t n_threads, size_t buffer_bytes, uint32_t repeats) {

@@ -49,4 +49,7 @@ void rwkv_aligned_free(void * memory);
 /* Number of logical CPUs (at least 1). */
 uint32_t rwkv_cpu_count(void);
 
+/* Seconds from an arbitrary fixed point, from a clock that never goes back (for timing). */
+double rwkv_monotonic_seconds(void);
+
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 bool rwkv_map_file(const char * path, struct rwkv_mapped_file * out, struct rwkv_error_slot * error, bool print) {
@@ -121,4 +122,10 @@ void rwkv_aligned_free(void * memory) {
 uint32_t rwkv_cpu_count(void) {
     long count = sysconf(_SC_NPROCESSORS_ONLN);
     return count > 0 ? (uint32_t)count : 1;
+}
+
+double rwkv_monotonic_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
 }

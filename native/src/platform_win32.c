@@ -135,3 +135,10 @@ uint32_t rwkv_cpu_count(void) {
     GetSystemInfo(&info);
     return info.dwNumberOfProcessors > 0 ? (uint32_t)info.dwNumberOfProcessors : 1;
 }
+
+double rwkv_monotonic_seconds(void) {
+    LARGE_INTEGER frequency, now;
+    QueryPerformanceFrequency(&frequency); /* fixed at boot; never fails since Windows XP */
+    QueryPerformanceCounter(&now);
+    return (double)now.QuadPart / (double)frequency.QuadPart;
+}

@@ -102,6 +102,22 @@ static void quantize_affine(const float * x, int levels, uint8_t * block, uint8_
     store_fp16(block + 2, min);
 }
 
+/*
+ * roundf (nearest, halves away from zero) written out, because not every C library gets it right:
+ * mingw's adds 0.5 and truncates, which turns 0.49999997 into 1. x - truncf(x) is exact in float.
+ */
+static float round_half_away(float x) {
+    float whole = truncf(x);
+    float fraction = x - whole;
+    if (fraction >= 0.5f) {
+        return whole + 1.0f;
+    }
+    if (fraction <= -0.5f) {
+        return whole - 1.0f;
+    }
+    return whole; /* also NaN, which the caller maps to 0 */
+}
+
 /* Q8_0: q = roundf(x * 127 / amax), halves away from zero. */
 static void quantize_q8_0(const float * x, uint8_t * block) {
     float amax = 0.0f;
@@ -115,7 +131,7 @@ static void quantize_q8_0(const float * x, uint8_t * block) {
     float id = inverse_scale(d);
     store_fp16(block, d);
     for (int j = 0; j < RWKV_QK; j++) {
-        float v = roundf(x[j] * id);
+        float v = round_half_away(x[j] * id);
         int8_t q = (v >= -127.0f && v <= 127.0f) ? (int8_t)v : 0;
         memcpy(block + 2 + j, &q, 1);
     }

@@ -166,7 +166,12 @@ void rwkv_threadpool_run(struct rwkv_threadpool * pool, rwkv_task_fn task, void 
         cpu_relax();
     }
     pthread_mutex_lock(&pool->mutex);
-    atomic_store(&pool->caller_sleeping, true);
+    /* An exchange, not a store: announcing and re-checking is a store-then-load handshake with the
+       workers (their decrement, then their load of caller_sleeping), which needs a full barrier
+       between the two. A read-modify-write gives one everywhere; a plain sequentially consistent
+       store relies on the ARM store-release/load-acquire pairing, which qemu-user emulates on x86
+       hosts without that barrier (the pool then missed wake-ups and hung under qemu-aarch64). */
+    atomic_exchange(&pool->caller_sleeping, true);
     while (atomic_load(&pool->pending) != 0) {
         pthread_cond_wait(&pool->done, &pool->mutex);
     }
