@@ -23,7 +23,7 @@
 
 static const uint32_t TYPES[] = { RWKV_TYPE_FP32, RWKV_TYPE_FP16, RWKV_TYPE_Q4_0, RWKV_TYPE_Q4_1,
                                   RWKV_TYPE_Q5_0, RWKV_TYPE_Q5_1, RWKV_TYPE_Q8_0 };
-static const char * const LEVELS[] = { "scalar", "avx2", "avx512", "avx512vnni" };
+static const char * const LEVELS[] = { "scalar", "avx2", "avx512", "avx512vnni", "neon" };
 #define N_TYPES (sizeof TYPES / sizeof TYPES[0])
 #define N_LEVELS (sizeof LEVELS / sizeof LEVELS[0])
 #define MAX_COLS 9
@@ -540,7 +540,11 @@ static void test_dispatch(void) {
     CHECK(rwkv_kernels_best() == expected);
     CHECK(rwkv_kernels_best() == expected); /* cached */
     CHECK(rwkv_kernels_by_name("scalar") == &rwkv_kernels_scalar);
+#ifdef RWKV_HAVE_NEON_KERNELS
+    CHECK(rwkv_kernels_by_name("neon") != NULL); /* every AArch64 CPU has NEON */
+#else
     CHECK(rwkv_kernels_by_name("neon") == NULL);
+#endif
     CHECK(rwkv_kernels_by_name(NULL) == NULL);
 
     const struct rwkv_cpu_features * cpu = rwkv_cpu_features_get();

@@ -66,12 +66,19 @@ const struct rwkv_kernels * rwkv_kernels_by_name(const char * name) {
         return &rwkv_kernels_avx512vnni;
     }
 #endif
+#ifdef RWKV_HAVE_NEON_KERNELS
+    if (strcmp(name, "neon") == 0 && rwkv_cpu_features_get()->neon) {
+        return &rwkv_kernels_neon;
+    }
+#endif
     return NULL;
 }
 
 /* Best first. JRWKV_KERNELS names an upper bound: levels above it are skipped; unknown names are ignored. */
 static const struct rwkv_kernels * choose_kernels(void) {
-    static const char * const levels[] = { "avx512vnni", "avx512", "avx2", "scalar" };
+    /* One list for every architecture: a level this build or CPU lacks is skipped, so x86 builds
+       skip "neon" and ARM builds the AVX levels (there JRWKV_KERNELS=avx2 means scalar). */
+    static const char * const levels[] = { "neon", "avx512vnni", "avx512", "avx2", "scalar" };
     const size_t n_levels = sizeof levels / sizeof levels[0];
     size_t first = 0;
     const char * limit = getenv("JRWKV_KERNELS");

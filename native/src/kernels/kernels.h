@@ -75,7 +75,7 @@ struct rwkv_act_quad {
 size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in);
 
 struct rwkv_kernels {
-    /* "scalar", "avx2", "avx512", "avx512vnni". */
+    /* "scalar", "avx2", "avx512", "avx512vnni", "neon". */
     const char * name;
 
     /*
@@ -120,5 +120,6 @@ extern const struct rwkv_kernels rwkv_kernels_scalar;
 extern const struct rwkv_kernels rwkv_kernels_avx2;
 extern const struct rwkv_kernels rwkv_kernels_avx512;
 extern const struct rwkv_kernels rwkv_kernels_avx512vnni;
+extern const struct rwkv_kernels rwkv_kernels_neon; /* AArch64 */
 
 #endif
