@@ -6,6 +6,10 @@
  * {@link org.jrwkv.Logits} is a reusable buffer for the scores of the next token;
  * {@link org.jrwkv.Rwkv} quantizes model files and reports CPU features;
  * {@link org.jrwkv.RwkvException} carries the engine's error flags and message.
+ * {@link org.jrwkv.RwkvModel#evalBatch} advances many independent sessions in one pass over the
+ * weights, and {@link org.jrwkv.BatchGenerator} generates text for them; {@link org.jrwkv.RandomModel}
+ * writes random-weight models of real shapes and {@link org.jrwkv.Bench} measures speed against the
+ * memory-bandwidth bound.
  *
  * <p>Every object that holds native memory is {@link java.lang.AutoCloseable}, is freed by a
  * cleaner if it is forgotten, and throws {@link java.lang.IllegalStateException} when used after

@@ -186,6 +186,26 @@ class BatchGeneratorTest {
     }
 
     @Test
+    void readmeExampleRuns() {
+        Tokenizer tokenizer = BYTES;
+        StringBuilder streamed = new StringBuilder();
+        String text;
+        // ---- README example (System.out::print replaced by streamed::append) ----
+        try (BatchGenerator batch = new BatchGenerator(model, tokenizer)) {
+            BatchSession a = batch.add(PromptFormat.questionAnswer().prompt("What is RWKV?"),
+                    SamplerSettings.defaults().withSeed(1), streamed::append);
+            BatchSession b = batch.add(Prompt.of("Once upon a time"), SamplerSettings.defaults().withSeed(2));
+            while (batch.step() > 0) {
+                // between steps a server adds new requests (batch.add) and drops abandoned ones (batch.remove)
+            }
+            text = b.result().join().text();
+            assertEquals(streamed.toString(), a.result().join().text());
+        }
+        // ---- end ----
+        assertEquals(alone(new Job(Prompt.of("Once upon a time"), SamplerSettings.defaults().withSeed(2))).text(), text);
+    }
+
+    @Test
     void closeEndsTheSessionsAndRefusesMoreWork() {
         BatchGenerator batch = new BatchGenerator(model, BYTES);
         BatchSession s = batch.add(Prompt.of("abc"), BASE.withSeed(1));
