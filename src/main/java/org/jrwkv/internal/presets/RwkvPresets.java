@@ -12,7 +12,7 @@ import org.bytedeco.javacpp.tools.InfoMapper;
  * <p>At build time the JavaCPP parser reads the header through this class and writes
  * {@code org.jrwkv.internal.RwkvNative} into {@code target/generated-sources/javacpp}; the JavaCPP
  * builder then compiles the JNI glue and links the engine's static library ({@code librwkv.a}) into
- * one self-contained library, {@code libjniRwkvNative}. Linking is configured in {@code pom.xml},
+ * one self-contained library, {@code libjniRwkvNative}. Linking is configured in {@code jrwkv.pom.xml},
  * not here, so that no separate {@code librwkv} is ever loaded at run time.
  *
  * <p>Internal: nothing generated from this preset appears in a public signature.
