@@ -203,7 +203,7 @@ final class BenchCommand implements Callable<Integer> {
         if (json) {
             ObjectNode n = JSON.createObjectNode();
             n.put("bandwidth_gb_s", round(best, 3));
-            n.set("threads", rows);
+            n.set("by_threads", rows);
             n.put("buffer_mib", buffer >> 20);
             n.put("passes", Bench.BANDWIDTH_PASSES);
             n.put("repeats", options.repeats());

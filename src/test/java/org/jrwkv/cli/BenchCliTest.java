@@ -127,10 +127,10 @@ class BenchCliTest {
         assertTrue(lines.get(2).startsWith("1 "), r.out());
         assertTrue(lines.get(3).startsWith("2 "), r.out());
         JsonNode json = JSON.readTree(lines.get(lines.size() - 1));
-        assertEquals(2, json.get("threads").size());
-        assertEquals(2, json.get("threads").get(1).get("threads").asInt());
-        double best = Math.max(json.get("threads").get(0).get("gb_s").asDouble(),
-                json.get("threads").get(1).get("gb_s").asDouble());
+        assertEquals(2, json.get("by_threads").size());
+        assertEquals(2, json.get("by_threads").get(1).get("threads").asInt());
+        double best = Math.max(json.get("by_threads").get(0).get("gb_s").asDouble(),
+                json.get("by_threads").get(1).get("gb_s").asDouble());
         assertEquals(best, json.get("bandwidth_gb_s").asDouble());
         assertTrue(best > 0);
     }
