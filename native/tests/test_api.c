@@ -378,6 +378,7 @@ static void test_queries(void) {
     CHECK(strncmp(info_string, "AVX=", 4) == 0);
     CHECK(strstr(info_string, " NEON=") != NULL && strstr(info_string, " VSX=") != NULL);
     CHECK(strstr(info_string, " KERNELS=") != NULL);
+    CHECK(strstr(info_string, " GPU=none") != NULL);
     printf("system info: %s\n", info_string);
 
     struct rwkv_context * v6 = load("tiny/tiny-rwkv-6v0-3m-Q5_1.bin", 1);

@@ -47,6 +47,11 @@ int main(void) {
     rwkv_set_print_errors(NULL, false);
     const bool device = rwkv_device_available();
     printf("GPU device: %s\n", rwkv_device_name());
+#ifdef RWKV_TEST_CUDA_VARIANT
+    CHECK(strstr(rwkv_get_system_info_string(), " GPU=cuda") != NULL);
+#else
+    CHECK(strstr(rwkv_get_system_info_string(), " GPU=none") != NULL);
+#endif
     for (size_t f = 0; f < sizeof FILES / sizeof FILES[0]; f++) {
         const char * path = testdata_path(FILES[f]);
         float cpu[TINY_N_VOCAB], offloaded[TINY_N_VOCAB];

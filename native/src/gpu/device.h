@@ -14,6 +14,9 @@
 extern "C" {
 #endif
 
+/* The backend this library was built with: "cuda", or "none" for the CPU-only library. Static string. */
+const char * rwkv_device_backend(void);
+
 /* True if a usable device is present. The first call initialises the runtime. */
 bool rwkv_device_available(void);
 

@@ -132,6 +132,10 @@ bool ensure(float ** buffer, size_t * capacity, size_t floats) {
 
 }  // namespace
 
+extern "C" const char * rwkv_device_backend(void) {
+    return "cuda";
+}
+
 extern "C" bool rwkv_device_available(void) {
     device_state & s = state();
     std::lock_guard<std::mutex> guard(s.lock);

@@ -1,6 +1,10 @@
 /* The device layer of builds without a GPU backend: there is never a device. */
 #include "gpu/device.h"
 
+const char * rwkv_device_backend(void) {
+    return "none";
+}
+
 bool rwkv_device_available(void) {
     return false;
 }
