@@ -21,7 +21,7 @@ if(RWKV_HAVE_CUDA)
   # Turing to Hopper as machine code, plus PTX that newer GPUs compile at load.
   set(RWKV_CUDA_ARCHITECTURES "75-real;80-real;86-real;89-real;90" CACHE STRING "GPU architectures of the CUDA variant")
   set(CMAKE_CUDA_STANDARD 17)
-  add_library(rwkv_cuda_static STATIC ${RWKV_SOURCES} src/gpu/device_cuda.cu)
+  add_library(rwkv_cuda_static STATIC ${RWKV_SOURCES} src/gpu/device_cuda.cu src/gpu/glibc_compat.c)
   set_target_properties(rwkv_cuda_static PROPERTIES OUTPUT_NAME rwkv_cuda CUDA_ARCHITECTURES "${RWKV_CUDA_ARCHITECTURES}")
   rwkv_configure_library(rwkv_cuda_static)
   target_link_libraries(rwkv_cuda_static PRIVATE CUDA::cudart_static)
