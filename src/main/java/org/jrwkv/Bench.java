@@ -45,8 +45,12 @@ public final class Bench {
      * @param repeats         repeats; each statistic is the min, median and max over them
      * @param bandwidthBuffer bytes the bandwidth probe streams through (far larger than the
      *                        last-level cache; 1 GiB by default)
+     * @param gpuLayers       layers offloaded to a GPU backend ({@link ModelOptions#gpuLayers()});
+     *                        0 by default. Only the CUDA variant of the library has one; the
+     *                        report's system info says which backend ran ({@code GPU=...}).
      */
-    public record Options(int threads, int tokens, int promptTokens, int batch, int repeats, long bandwidthBuffer) {
+    public record Options(int threads, int tokens, int promptTokens, int batch, int repeats, long bandwidthBuffer,
+            int gpuLayers) {
 
         /** Checks the values. */
         public Options {
@@ -59,19 +63,20 @@ public final class Bench {
                 throw new IllegalArgumentException("the bandwidth buffer must be at least 1 MiB, got " + bandwidthBuffer
                         + " bytes");
             }
+            requireRange("GPU layers", gpuLayers, 0, Integer.MAX_VALUE);
         }
 
         /**
          * The defaults: {@link ModelOptions#defaults()}' threads, 128 tokens, 512 prompt tokens, 8
-         * sessions, 3 repeats, a 1 GiB bandwidth buffer.
+         * sessions, 3 repeats, a 1 GiB bandwidth buffer, no GPU layers.
          */
         public static Options defaults() {
-            return new Options(ModelOptions.defaults().threads(), 128, 512, 8, 3, 1L << 30);
+            return new Options(ModelOptions.defaults().threads(), 128, 512, 8, 3, 1L << 30, 0);
         }
 
         /** These options with another thread count. */
         public Options withThreads(int value) {
-            return new Options(value, tokens, promptTokens, batch, repeats, bandwidthBuffer);
+            return new Options(value, tokens, promptTokens, batch, repeats, bandwidthBuffer, gpuLayers);
         }
     }
 
@@ -159,7 +164,7 @@ public final class Bench {
             String repeat = "repeat " + (r + 1) + "/" + repeats + ": ";
             progress.accept(repeat + "load");
             long start = System.nanoTime();
-            try (RwkvModel m = RwkvModel.load(model, new ModelOptions(options.threads(), 0))) {
+            try (RwkvModel m = RwkvModel.load(model, new ModelOptions(options.threads(), options.gpuLayers()))) {
                 load[r] = (System.nanoTime() - start) / 1e9;
                 if (r == 0) {
                     rssAfterLoad = peakResidentBytes();

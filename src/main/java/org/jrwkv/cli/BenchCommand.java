@@ -60,6 +60,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "buffer of the bandwidth probe, far larger than the caches; default: ${DEFAULT-VALUE}")
     int bufferMib;
 
+    @Option(names = "--gpu-layers", defaultValue = "0", paramLabel = "N",
+            description = "layers offloaded to the GPU (the CUDA variant of the library; n_layer + 1 puts the head "
+                    + "there too); default: ${DEFAULT-VALUE}")
+    int gpuLayers;
+
     @Option(names = "--json", description = "end with one line of JSON")
     boolean json;
 
@@ -75,7 +80,7 @@ final class BenchCommand implements Callable<Integer> {
         Bench.Options options;
         try {
             options = new Bench.Options(threads == null ? ModelOptions.defaults().threads() : threads, tokens,
-                    promptTokens, batch, repeats, (long) bufferMib << 20);
+                    promptTokens, batch, repeats, (long) bufferMib << 20, gpuLayers);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
@@ -105,7 +110,8 @@ final class BenchCommand implements Callable<Integer> {
         w.printf(Locale.ROOT, "           RWKV v%s %s, n_embed %d, n_layer %d, n_vocab %d; %.1f MB read per token%n",
                 r.architecture().version(), r.dataType(), r.embeddingSize(), r.layerCount(), r.vocabSize(),
                 r.bytesPerToken() / 1e6);
-        w.printf(Locale.ROOT, "engine     %d thread%s; %s%n", o.threads(), o.threads() == 1 ? "" : "s", r.systemInfo());
+        w.printf(Locale.ROOT, "engine     %d thread%s%s; %s%n", o.threads(), o.threads() == 1 ? "" : "s",
+                o.gpuLayers() == 0 ? "" : ", " + o.gpuLayers() + " GPU layers requested", r.systemInfo());
         w.printf(Locale.ROOT, "%-18s %10s %10s %10s%n", "(" + o.repeats() + " repeat" + (o.repeats() == 1 ? ")" : "s)"),
                 "median", "min", "max");
         row(w, "load s", r.loadSeconds(), "%10.4f", "");
@@ -162,6 +168,7 @@ final class BenchCommand implements Callable<Integer> {
         n.put("n_layer", r.layerCount());
         n.put("n_vocab", r.vocabSize());
         n.put("threads", o.threads());
+        n.put("gpu_layers", o.gpuLayers());
         n.put("tokens", o.tokens());
         n.put("prompt_tokens", o.promptTokens());
         n.put("batch", o.batch());

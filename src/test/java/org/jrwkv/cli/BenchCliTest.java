@@ -118,6 +118,22 @@ class BenchCliTest {
     }
 
     @Test
+    void gpuLayersReachTheModelAndTheReport() throws IOException {
+        // The CPU library has no GPU backend: the layers run on the CPU, and the report says so.
+        Path model = TestData.tiny("4v0-660K", "Q5_1");
+        CliTest.Run r = CliTest.run("bench", "--model", model.toString(), "--threads", "1", "--tokens", "4",
+                "--prompt-tokens", "8", "--batch", "2", "--repeats", "1", "--buffer-mib", "16", "--gpu-layers", "5",
+                "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("1 thread, 5 GPU layers requested; "), r.out());
+        List<String> lines = r.out().lines().toList();
+        JsonNode json = JSON.readTree(lines.get(lines.size() - 1));
+        assertEquals(5, json.get("gpu_layers").asInt());
+        assertTrue(json.get("system_info").asText().endsWith(" GPU=none"), json.toString());
+        assertTrue(json.get("decode_tok_s").asDouble() > 0, json.toString());
+    }
+
+    @Test
     void bandwidthAloneMeasuresEachThreadCount() throws IOException {
         CliTest.Run r = CliTest.run("bench", "--bandwidth", "--threads", "2", "--repeats", "1", "--buffer-mib", "16",
                 "--json");
@@ -145,6 +161,8 @@ class BenchCliTest {
                 .assertOneErrorLine(Main.EXIT_FAILURE, "batch must be 1 to 4096, got 0");
         CliTest.run("bench", "--model", tiny, "--threads", "0")
                 .assertOneErrorLine(Main.EXIT_FAILURE, "threads must be 1 to 256, got 0");
+        CliTest.run("bench", "--model", tiny, "--gpu-layers", "-1")
+                .assertOneErrorLine(Main.EXIT_FAILURE, "GPU layers must be 0 to");
         CliTest.run("bench", "--model", tiny, "--tokens", "x")
                 .assertOneErrorLine(Main.EXIT_USAGE, "Invalid value for option '--tokens'");
         Path missing = dir.resolve("missing.bin");
