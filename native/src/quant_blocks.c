@@ -233,3 +233,9 @@ void rwkv_dequantize_row(uint32_t type, const uint8_t * data, size_t n, float * 
         }
     }
 }
+
+void rwkv_quantize_row_portable(uint32_t source_type, const uint8_t * source, size_t n, uint32_t target,
+                                float * scratch, uint8_t * out) {
+    rwkv_dequantize_row(source_type, source, n, scratch);
+    rwkv_quantize_row(target, scratch, n, out);
+}

@@ -28,4 +28,12 @@ void rwkv_quantize_row(uint32_t type, const float * x, size_t n, uint8_t * out);
  */
 void rwkv_dequantize_row(uint32_t type, const uint8_t * data, size_t n, float * out);
 
+/*
+ * The quantizer's step for one row: n elements of source_type (FP32 or FP16) to target, through
+ * scratch (n floats): rwkv_dequantize_row, then rwkv_quantize_row. The reference every faster
+ * version (the kernels' quantize_row) must equal byte for byte.
+ */
+void rwkv_quantize_row_portable(uint32_t source_type, const uint8_t * source, size_t n, uint32_t target,
+                                float * scratch, uint8_t * out);
+
 #endif

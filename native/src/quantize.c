@@ -8,6 +8,7 @@
 
 #include "data_types.h"
 #include "error.h"
+#include "kernels/kernels.h"
 #include "file_format.h"
 #include "platform.h"
 #include "quant_blocks.h"
@@ -82,6 +83,7 @@ struct quantizer {
 
 struct chunk_job {
     const struct quantizer * q;
+    const struct rwkv_kernels * kernels;
     uint32_t source_type, target;
     size_t n, rows, source_row_bytes, target_row_bytes;
 };
@@ -92,8 +94,8 @@ static void quantize_chunk_task(void * arg, uint32_t thread_index, uint32_t n_th
     rwkv_split_range(job->rows, 1, thread_index, n_threads, &first, &last);
     float * row = job->q->rows + (size_t)thread_index * job->q->widest;
     for (uint64_t r = first; r < last; r++) {
-        rwkv_dequantize_row(job->source_type, job->q->in + r * job->source_row_bytes, job->n, row);
-        rwkv_quantize_row(job->target, row, job->n, job->q->out + r * job->target_row_bytes);
+        job->kernels->quantize_row(job->source_type, job->q->in + r * job->source_row_bytes, job->n, job->target, row,
+                                   job->q->out + r * job->target_row_bytes);
     }
 }
 
@@ -124,7 +126,7 @@ static uint64_t write_record(struct writer * writer, struct quantizer * q, const
         }
         return record->data_bytes;
     }
-    struct chunk_job job = { .q = q, .source_type = record->type, .target = target, .n = record->ne[0] };
+    struct chunk_job job = { .q = q, .kernels = rwkv_kernels_best(), .source_type = record->type, .target = target, .n = record->ne[0] };
     job.source_row_bytes = job.n * (record->type == RWKV_TYPE_FP32 ? 4 : 2);
     job.target_row_bytes = job.n / RWKV_QK * rwkv_type_block_bytes(target);
     const size_t rows_per_chunk = CHUNK_BYTES / job.source_row_bytes > 0 ? CHUNK_BYTES / job.source_row_bytes : 1;

@@ -5,7 +5,9 @@
  *   (b) each level against the scalar reference;
  *   (c) every element bit-identical whatever n_cols, column chunking or row range;
  *   (d) prepare_act exactly as kernels.h defines Q8_0/Q8_1 and FP16 activations;
- *   (e) dispatch (JRWKV_KERNELS as an upper bound, rwkv_kernels_by_name).
+ *   (e) dispatch (JRWKV_KERNELS as an upper bound, rwkv_kernels_by_name);
+ *   (f) quantize_row byte-identical to the portable quantizer, on trained-like rows and on the
+ *       blocks its fast paths hand back (zeros of both signs, equal values, non-finite, extremes).
  */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200112L /* setenv */
@@ -565,8 +567,72 @@ static void test_dispatch(void) {
     printf("\n");
 }
 
+/* One block of 32 floats of a kind the vector quantizers must get exactly right. */
+static void fill_block(int kind, float * x) {
+    for (int j = 0; j < 32; j++) {
+        x[j] = next_unit() * 0.05f;
+    }
+    switch (kind % 12) {
+    case 0: break; /* trained-like */
+    case 1: x[next_u32() % 32] = 0.0f; break;
+    case 2: x[next_u32() % 32] = -0.0f; x[next_u32() % 32] = 0.0f; break;
+    case 3: for (int j = 0; j < 32; j++) x[j] = fabsf(x[j]); x[next_u32() % 32] = -0.0f; break; /* min -0 */
+    case 4: for (int j = 0; j < 32; j++) x[j] = -fabsf(x[j]) - 1e-3f; x[5] = 0.0f; x[9] = -0.0f; break; /* max 0 */
+    case 5: for (int j = 0; j < 32; j++) x[j] = 0.375f; break; /* all equal: d = 0 */
+    case 6: for (int j = 0; j < 32; j++) x[j] = (j & 1) ? -0.0f : 0.0f; break;
+    case 7: x[next_u32() % 32] = (next_u32() & 1) ? INFINITY : -INFINITY; break;
+    case 8: x[next_u32() % 32] = NAN; break;
+    case 9: for (int j = 0; j < 32; j++) x[j] = next_unit() * 1e-7f; break; /* FP16 subnormals */
+    case 10: x[0] = 60000.0f; x[1] = -60000.0f; break; /* range near FP16's largest */
+    case 11: for (int j = 0; j < 32; j++) x[j] = 1.0f + (float)j * 1.1920929e-7f; break; /* tiny range */
+    }
+}
+
+/* (f) */
+static void test_quantize_row(void) {
+    static const uint32_t targets[] = { RWKV_TYPE_Q4_0, RWKV_TYPE_Q4_1, RWKV_TYPE_Q5_0, RWKV_TYPE_Q5_1,
+                                        RWKV_TYPE_Q8_0 };
+    enum { BLOCKS = 240, N = BLOCKS * 32 };
+    static float values[N], scratch[N];
+    static uint8_t source[N * 4], expected[N * 2], actual[N * 2];
+    for (int b = 0; b < BLOCKS; b++) {
+        fill_block(b, values + 32 * b);
+    }
+    for (int source_fp16 = 0; source_fp16 < 2; source_fp16++) {
+        const uint32_t source_type = source_fp16 ? RWKV_TYPE_FP16 : RWKV_TYPE_FP32;
+        for (size_t i = 0; i < N; i++) {
+            if (source_fp16) {
+                uint16_t h = rwkv_fp32_to_fp16(values[i]);
+                memcpy(source + 2 * i, &h, 2);
+            } else {
+                memcpy(source + 4 * i, &values[i], 4);
+            }
+        }
+        for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
+            const size_t out_bytes = N / 32 * rwkv_type_block_bytes(targets[t]);
+            rwkv_quantize_row_portable(source_type, source, N, targets[t], scratch, expected);
+            for (size_t level = 0; level < N_LEVELS; level++) {
+                const struct rwkv_kernels * kernels = rwkv_kernels_by_name(LEVELS[level]);
+                if (kernels == NULL) {
+                    continue;
+                }
+                memset(actual, 0xa5, sizeof actual);
+                kernels->quantize_row(source_type, source, N, targets[t], scratch, actual);
+                size_t first_diff = out_bytes;
+                for (size_t i = 0; i < out_bytes && first_diff == out_bytes; i++) {
+                    first_diff = actual[i] != expected[i] ? i : out_bytes;
+                }
+                CHECK_MSG(first_diff == out_bytes, "%s quantize_row %s -> %s: byte %zu (block %zu) differs",
+                          LEVELS[level], rwkv_type_name(source_type), rwkv_type_name(targets[t]), first_diff,
+                          first_diff / rwkv_type_block_bytes(targets[t]));
+            }
+        }
+    }
+}
+
 int main(void) {
     test_dispatch();
+    test_quantize_row();
     test_prepare_act();
     test_matmul_shapes();
     return test_finish("test_kernels");

@@ -92,7 +92,18 @@ struct rwkv_kernels {
      */
     void (*matmul)(const struct rwkv_matrix * w, const void * act, size_t act_stride, size_t n_cols,
                    float * y, size_t y_stride, size_t row_begin, size_t row_end);
+
+    /*
+     * The quantizer's step: n elements of an FP32 or FP16 row to target, byte-identical to
+     * rwkv_quantize_row_portable (quant_blocks.h); scratch holds n floats.
+     */
+    void (*quantize_row)(uint32_t source_type, const uint8_t * source, size_t n, uint32_t target, float * scratch,
+                         uint8_t * out);
 };
+
+/* quantize_row with AVX2 and F16C (quantize_avx2.c): Q4_1 and Q5_1 vectorized, other targets portable. */
+void rwkv_quantize_row_avx2(uint32_t source_type, const uint8_t * source, size_t n, uint32_t target, float * scratch,
+                            uint8_t * out);
 
 /*
  * The prepare_act of every table: converting activations costs O(n_in) per column next to the

@@ -22,6 +22,7 @@
 
 #include "data_types.h"
 #include "kernels.h"
+#include "quant_blocks.h"
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #define ALWAYS_INLINE static __forceinline
@@ -405,4 +406,5 @@ const struct rwkv_kernels rwkv_kernels_avx2 = {
     .name = "avx2",
     .prepare_act = rwkv_prepare_act_pairs,
     .matmul = matmul_avx2,
+    .quantize_row = rwkv_quantize_row_avx2,
 };

@@ -12,6 +12,7 @@
 
 #include "data_types.h"
 #include "kernels.h"
+#include "quant_blocks.h"
 
 #define QUAD_DOT_VNNI 0
 #include "quads_avx512.h"
@@ -242,6 +243,7 @@ const struct rwkv_kernels rwkv_kernels_avx512 = {
     .name = "avx512",
     .prepare_act = rwkv_prepare_act_quads,
     .matmul = matmul_avx512,
+    .quantize_row = rwkv_quantize_row_avx2,
 };
 
 /* The same, with VNNI dot products for quantized weights (same results, fewer instructions). */
@@ -249,4 +251,5 @@ const struct rwkv_kernels rwkv_kernels_avx512vnni = {
     .name = "avx512vnni",
     .prepare_act = rwkv_prepare_act_quads,
     .matmul = matmul_avx512_vnni,
+    .quantize_row = rwkv_quantize_row_avx2,
 };

@@ -20,6 +20,7 @@
 #include "data_types.h"
 #include "fp16.h"
 #include "kernels.h"
+#include "quant_blocks.h"
 
 /* Weight bytes a row tile may hold in sequence mode, so it stays in cache while every column passes. */
 #define TILE_BYTES (64 * 1024)
@@ -196,4 +197,5 @@ const struct rwkv_kernels rwkv_kernels_neon = {
     .name = "neon",
     .prepare_act = rwkv_prepare_act_portable,
     .matmul = matmul_neon,
+    .quantize_row = rwkv_quantize_row_portable,
 };
