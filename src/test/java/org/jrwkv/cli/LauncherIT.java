@@ -56,6 +56,28 @@ class LauncherIT {
     }
 
     @Test
+    void cliJarCarriesTheBuiltLibraryWithItsTime() throws IOException {
+        // JavaCPP reuses an extracted library when size and entry time match, so the entry must
+        // carry the real file's time: a fixed time would keep a stale library after a rebuild.
+        Path basedir = Path.of(System.getProperty("jrwkv.basedir", "."));
+        Path jar;
+        try (var jars = Files.list(basedir.resolve("target"))) {
+            jar = jars.filter(f -> f.getFileName().toString().endsWith("-cli.jar")).findFirst().orElseThrow();
+        }
+        String platform = org.bytedeco.javacpp.Loader.getPlatform();
+        String name = "org/jrwkv/internal/" + platform + "/" + System.mapLibraryName("jniRwkvNative");
+        Path built = basedir.resolve("target/classes").resolve(name);
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
+            java.util.zip.ZipEntry entry = zip.getEntry(name);
+            assertTrue(entry != null, name + " missing from " + jar);
+            assertEquals(Files.size(built), entry.getSize());
+            long builtMillis = Files.getLastModifiedTime(built).toMillis();
+            assertTrue(Math.abs(entry.getTime() - builtMillis) <= 2000,
+                    "entry time " + entry.getTime() + " vs file time " + builtMillis);
+        }
+    }
+
+    @Test
     void badInputExitsNonZeroWithOneLine() throws Exception {
         Result r = jrwkv("info", "no-such-model.bin");
         assertEquals(1, r.code());
