@@ -21,7 +21,7 @@ import org.jrwkv.internal.text.HuggingFaceBpeFile;
 import org.jrwkv.internal.text.IntList;
 import org.jrwkv.internal.text.LongLongMap;
 import org.jrwkv.internal.text.StrictUtf8;
-import org.jrwkv.internal.text.Utf8Stream;
+import org.jrwkv.internal.text.TokenTable;
 
 /**
  * The GPT-NeoX-20B tokenizer of RWKV-4 Pile, Raven and Novel models: byte-level BPE read from a
@@ -244,19 +244,7 @@ public final class NeoxTokenizer implements Tokenizer {
 
     @Override
     public String decode(int[] ids, int from, int to) {
-        Objects.checkFromToIndex(from, to, ids.length);
-        int length = 0;
-        for (int i = from; i < to; i++) {
-            length += bytesView(ids[i]).length;
-        }
-        byte[] bytes = new byte[length];
-        int at = 0;
-        for (int i = from; i < to; i++) {
-            byte[] t = tokens[ids[i]];
-            System.arraycopy(t, 0, bytes, at, t.length);
-            at += t.length;
-        }
-        return Utf8Stream.decode(bytes, 0, bytes.length);
+        return TokenTable.decode(tokens, ids, from, to);
     }
 
     @Override
@@ -266,10 +254,7 @@ public final class NeoxTokenizer implements Tokenizer {
 
     /** The token's bytes, shared (never modified). */
     byte[] bytesView(int id) {
-        if (id < 0 || id >= tokens.length) {
-            throw new IllegalArgumentException("token id " + id + " is out of range [0, " + tokens.length + ")");
-        }
-        return tokens[id];
+        return TokenTable.view(tokens, id);
     }
 
     @Override
