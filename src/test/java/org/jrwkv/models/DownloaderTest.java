@@ -66,7 +66,9 @@ class DownloaderTest {
         assertNull(requests.get(0).range());
         assertTrue(requests.get(1).range().matches("bytes=\\d+-"), requests.toString());
         long resumedAt = Long.parseLong(requests.get(1).range().replaceAll("\\D", ""));
-        assertTrue(resumedAt >= 100_000 - 1 && resumedAt < data.length, "resumed at " + resumedAt);
+        // The server sent 100 000 bytes before cutting the connection; a cut can discard some that
+        // were in flight, so the client resumes after what it really received: some, at most that.
+        assertTrue(resumedAt > 0 && resumedAt <= 100_000, "resumed at " + resumedAt);
     }
 
     @Test
