@@ -8,8 +8,8 @@
 
 #include "data_types.h"
 #include "error.h"
-#include "kernels/kernels.h"
 #include "file_format.h"
+#include "kernels/kernels.h"
 #include "platform.h"
 #include "quant_blocks.h"
 #include "rwkv.h"
@@ -126,7 +126,8 @@ static uint64_t write_record(struct writer * writer, struct quantizer * q, const
         }
         return record->data_bytes;
     }
-    struct chunk_job job = { .q = q, .kernels = rwkv_kernels_best(), .source_type = record->type, .target = target, .n = record->ne[0] };
+    struct chunk_job job = { .q = q, .kernels = rwkv_kernels_best(), .source_type = record->type, .target = target,
+                             .n = record->ne[0] };
     job.source_row_bytes = job.n * (record->type == RWKV_TYPE_FP32 ? 4 : 2);
     job.target_row_bytes = job.n / RWKV_QK * rwkv_type_block_bytes(target);
     const size_t rows_per_chunk = CHUNK_BYTES / job.source_row_bytes > 0 ? CHUNK_BYTES / job.source_row_bytes : 1;
