@@ -435,7 +435,8 @@ static void test_case(uint32_t type, size_t n_in, size_t n_out, size_t n_cols) {
 }
 
 static void test_matmul_shapes(void) {
-    static const size_t n_ins_float[] = { 1, 7, 33, 100, 32, 64, 96, 128, 256, 2048, 4096 };
+    /* 4100 and 8200: float activations past RWKV_DECODE_ACT_L1_BYTES, where decoding reads four rows at once. */
+    static const size_t n_ins_float[] = { 1, 7, 33, 100, 32, 64, 96, 128, 256, 2048, 4096, 4100, 8200 };
     static const size_t n_ins_quant[] = { 32, 64, 96, 128, 256, 2048, 4096 };
     static const size_t n_outs[] = { 1, 3, 17, 64, 257 };
     size_t counter = 0;

@@ -394,10 +394,11 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
         }
         if (c < n_cols) {
             /* One column (decoding): one row at a time, so the weights stream through memory in
-               order, which the hardware prefetchers follow at full speed; interleaving four rows
-               halved the bandwidth. Same per-element arithmetic as the four-row tiles. */
-            rows_pass(NULL, tiles->rows1_cols1, w, tile, tile_end, (const uint8_t *)act + c * act_stride,
-                      act_stride, y + c * y_stride, y_stride);
+               order, which the hardware prefetchers follow at full speed (interleaving four rows
+               of 2048 halved the bandwidth), unless the activations outgrow L1 (kernels.h). Same
+               per-element arithmetic as the four-row tiles. */
+            rows_pass(rwkv_decode_reads_four_rows(w) ? tiles->rows4_cols1 : NULL, tiles->rows1_cols1, w, tile,
+                      tile_end, (const uint8_t *)act + c * act_stride, act_stride, y + c * y_stride, y_stride);
         }
     }
 }

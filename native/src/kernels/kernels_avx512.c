@@ -212,10 +212,11 @@ static void float_matmul(const struct rwkv_matrix * w, const void * act, size_t 
         }
         for (; c < n_cols; c++) {
             /* One column (decoding): one row at a time, so the weights stream through memory in
-               order, which the hardware prefetchers follow at full speed; interleaving four rows
-               halved the bandwidth. Same per-element arithmetic as the four-row tiles. */
-            rows_pass(NULL, tiles->rows1_col, w, tile, tile_end, (const uint8_t *)act + c * act_stride,
-                      act_stride, y + c * y_stride, y_stride);
+               order, which the hardware prefetchers follow at full speed (interleaving four rows
+               of 2048 halved the bandwidth), unless the activations outgrow L1 (kernels.h). Same
+               per-element arithmetic as the four-row tiles. */
+            rows_pass(rwkv_decode_reads_four_rows(w) ? tiles->rows4_col : NULL, tiles->rows1_col, w, tile, tile_end,
+                      (const uint8_t *)act + c * act_stride, act_stride, y + c * y_stride, y_stride);
         }
     }
 }
