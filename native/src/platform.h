@@ -46,6 +46,9 @@ void rwkv_remove_file(const char * path);
 void * rwkv_aligned_alloc(size_t alignment, size_t size);
 void rwkv_aligned_free(void * memory);
 
+/* Asks for 2 MiB pages on a large buffer that will be streamed through (a hint; no-op where unsupported). */
+void rwkv_advise_huge_pages(void * memory, size_t size);
+
 /* Number of logical CPUs (at least 1). */
 uint32_t rwkv_cpu_count(void);
 

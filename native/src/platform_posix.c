@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
 #define _DARWIN_C_SOURCE
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #include "platform.h"
 
 #include <errno.h>
@@ -12,6 +13,59 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+#define HUGE_PAGE_BYTES ((size_t)2 << 20)
+
+/*
+ * Decoding streams every weight once per token, and with 4 KiB pages that is a TLB miss every
+ * 4 KiB: on a 1.5B model, 2 MiB pages read measurably faster. Linux maps a file with 2 MiB pages
+ * where the page cache holds 2 MiB folios and the mapping is 2 MiB-aligned; MADV_HUGEPAGE asks its
+ * readahead to create such folios when the file is not cached yet. Both are hints: where they do
+ * not apply (other file systems, older kernels, a file already cached in small folios) the
+ * mapping works as before.
+ */
+static void * map_read_only(int fd, size_t size) {
+    if (size < HUGE_PAGE_BYTES) {
+        return mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    /* Reserve room for an aligned start, map the file over it, return the slack. */
+    uint8_t * reserved = mmap(NULL, size + HUGE_PAGE_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (reserved == MAP_FAILED) {
+        return mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    uint8_t * aligned = (uint8_t *)(((uintptr_t)reserved + HUGE_PAGE_BYTES - 1) & ~(uintptr_t)(HUGE_PAGE_BYTES - 1));
+    void * data = mmap(aligned, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+    if (data == MAP_FAILED) {
+        munmap(reserved, size + HUGE_PAGE_BYTES);
+        return mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t mapped_end = ((uintptr_t)aligned + size + page - 1) & ~(uintptr_t)(page - 1);
+    if (aligned > reserved) {
+        munmap(reserved, (size_t)(aligned - reserved));
+    }
+    if ((uintptr_t)reserved + size + HUGE_PAGE_BYTES > mapped_end) {
+        munmap((void *)mapped_end, (uintptr_t)reserved + size + HUGE_PAGE_BYTES - mapped_end);
+    }
+    madvise(data, size, MADV_HUGEPAGE);
+    return data;
+}
+#else
+static void * map_read_only(int fd, size_t size) {
+    return mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+}
+#endif
+
+/* Anonymous memory the engine streams through (the bandwidth probe) gets the same page size. */
+void rwkv_advise_huge_pages(void * memory, size_t size) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(memory, size, MADV_HUGEPAGE);
+#else
+    (void)memory;
+    (void)size;
+#endif
+}
 
 bool rwkv_map_file(const char * path, struct rwkv_mapped_file * out, struct rwkv_error_slot * error, bool print) {
     out->data = NULL;
@@ -40,7 +94,7 @@ bool rwkv_map_file(const char * path, struct rwkv_mapped_file * out, struct rwkv
             return rwkv_error_set(error, print, RWKV_ERROR_FILE | RWKV_ERROR_FILE_STAT,
                                   "%s is too large to map on this platform", path);
         }
-        void * data = mmap(NULL, (size_t)info.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        void * data = map_read_only(fd, (size_t)info.st_size);
         if (data == MAP_FAILED) {
             int saved = errno;
             close(fd);

@@ -126,6 +126,12 @@ void * rwkv_aligned_alloc(size_t alignment, size_t size) {
     return _aligned_malloc(size == 0 ? alignment : size, alignment);
 }
 
+void rwkv_advise_huge_pages(void * memory, size_t size) {
+    /* Large pages on Windows need a privilege most users lack; ordinary pages it is. */
+    (void)memory;
+    (void)size;
+}
+
 void rwkv_aligned_free(void * memory) {
     _aligned_free(memory);
 }
