@@ -52,9 +52,15 @@ static bool is_affine(uint32_t type) {
 enum act_layout { LAYOUT_BLOCKS, LAYOUT_PAIRS, LAYOUT_QUADS };
 
 static enum act_layout layout_of(const struct rwkv_kernels * kernels) {
-    return kernels->prepare_act == rwkv_prepare_act_pairs   ? LAYOUT_PAIRS
-           : kernels->prepare_act == rwkv_prepare_act_quads ? LAYOUT_QUADS
-                                                            : LAYOUT_BLOCKS;
+    if (kernels->prepare_act == rwkv_prepare_act_pairs) {
+        return LAYOUT_PAIRS;
+    }
+#ifdef RWKV_HAVE_X86_KERNELS
+    if (kernels->prepare_act == rwkv_prepare_act_quads_avx512) {
+        return LAYOUT_QUADS;
+    }
+#endif
+    return kernels->prepare_act == rwkv_prepare_act_quads ? LAYOUT_QUADS : LAYOUT_BLOCKS;
 }
 
 /* Bytes a level's prepare_act writes for one column (rwkv_act_bytes rounds this up). */
@@ -529,6 +535,65 @@ static void test_prepare_act(void) {
     }
 }
 
+/*
+ * Every level's activations are the portable ones (quantized: rearranged), byte for byte, also for
+ * inputs that stress the conversion: NaN and infinities, values past 127 * d, subnormals, exact
+ * ties, all-zero blocks, and a last quad with one, two or three blocks.
+ */
+static void test_prepare_act_edges(void) {
+    enum { MAX_BLOCKS = 11, COLS = 3 };
+    float x[COLS * MAX_BLOCKS * 32];
+    for (size_t n_blocks = 1; n_blocks <= MAX_BLOCKS; n_blocks += 3) {
+        const size_t n_in = n_blocks * 32;
+        for (size_t i = 0; i < COLS * n_in; i++) {
+            switch (next_u32() % 10) {
+            case 0: x[i] = (next_u32() & 1) ? NAN : -NAN; break;
+            case 1: x[i] = (next_u32() & 1) ? INFINITY : -INFINITY; break;
+            case 2: x[i] = ldexpf(next_unit(), -140); break; /* subnormal */
+            case 3: x[i] = 0.0f; break;
+            case 4: x[i] = (float)((int)(next_u32() % 255) - 127) * 0.5f; break;
+            default: x[i] = next_unit() * ldexpf(1.0f, (int)(next_u32() % 40) - 20); break;
+            }
+        }
+        for (size_t i = 0; i < 32; i++) {
+            x[i] = i == 0 ? 127.0f : x[i]; /* block 0: amax 127 at most unless an infinity is drawn */
+            x[n_in + i] = 0.0f;              /* column 1, block 0: all zero */
+        }
+        for (size_t t = 0; t < N_TYPES; t++) {
+            const uint32_t type = TYPES[t];
+            const size_t stride = rwkv_act_bytes(type, n_in);
+            uint8_t * blocks = calloc(COLS, stride);
+            uint8_t * act = calloc(COLS, stride);
+            rwkv_prepare_act_portable(type, x, n_in, n_in, COLS, blocks, stride);
+            for (size_t level = 0; level < N_LEVELS; level++) {
+                const struct rwkv_kernels * kernels = rwkv_kernels_by_name(LEVELS[level]);
+                if (kernels == NULL) {
+                    continue;
+                }
+                const enum act_layout layout = layout_of(kernels);
+                memset(act, 0xa5, COLS * stride);
+                kernels->prepare_act(type, x, n_in, n_in, COLS, act, stride);
+                for (size_t c = 0; c < COLS; c++) {
+                    uint8_t * expected = blocks + c * stride;
+                    if (rwkv_type_is_quantized(type) && layout == LAYOUT_PAIRS) {
+                        expected = pairs_from_blocks(type, blocks + c * stride, n_in);
+                    } else if (rwkv_type_is_quantized(type) && layout == LAYOUT_QUADS) {
+                        expected = quads_from_blocks(type, blocks + c * stride, n_in);
+                    }
+                    CHECK_MSG(memcmp(act + c * stride, expected, act_used_bytes(layout, type, n_in)) == 0,
+                              "%s %s: edge-case activations, %zu blocks, column %zu", kernels->name,
+                              rwkv_type_name(type), n_blocks, c);
+                    if (expected != blocks + c * stride) {
+                        free(expected);
+                    }
+                }
+            }
+            free(blocks);
+            free(act);
+        }
+    }
+}
+
 /* (e) */
 static void test_dispatch(void) {
 #if defined(_WIN32)
@@ -635,6 +700,7 @@ int main(void) {
     test_dispatch();
     test_quantize_row();
     test_prepare_act();
+    test_prepare_act_edges();
     test_matmul_shapes();
     return test_finish("test_kernels");
 }

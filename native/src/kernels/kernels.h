@@ -131,6 +131,10 @@ void rwkv_prepare_act_pairs(uint32_t weight_type, const float * x, size_t x_stri
 void rwkv_prepare_act_quads(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                             void * act, size_t act_stride);
 
+/* The same records computed with AVX-512 (prepare_avx512.c), byte for byte. */
+void rwkv_prepare_act_quads_avx512(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
+                                   void * act, size_t act_stride);
+
 /* The best kernels for this CPU, honouring JRWKV_KERNELS=scalar|avx2|avx512|avx512vnni to ask for a lower level. */
 const struct rwkv_kernels * rwkv_kernels_best(void);
 

@@ -242,7 +242,7 @@ static void matmul_avx512_vnni(const struct rwkv_matrix * w, const void * act, s
 
 const struct rwkv_kernels rwkv_kernels_avx512 = {
     .name = "avx512",
-    .prepare_act = rwkv_prepare_act_quads,
+    .prepare_act = rwkv_prepare_act_quads_avx512,
     .matmul = matmul_avx512,
     .quantize_row = rwkv_quantize_row_avx2,
 };
@@ -250,7 +250,7 @@ const struct rwkv_kernels rwkv_kernels_avx512 = {
 /* The same, with VNNI dot products for quantized weights (same results, fewer instructions). */
 const struct rwkv_kernels rwkv_kernels_avx512vnni = {
     .name = "avx512vnni",
-    .prepare_act = rwkv_prepare_act_quads,
+    .prepare_act = rwkv_prepare_act_quads_avx512,
     .matmul = matmul_avx512_vnni,
     .quantize_row = rwkv_quantize_row_avx2,
 };
