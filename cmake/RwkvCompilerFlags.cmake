@@ -38,10 +38,10 @@ function(rwkv_add_isa_kernels sources_var)
         "-mavx;-mavx2;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mno-fma")
       # No -mavx512vnni: dispatch does not require VNNI, so the compiler must not emit it.
       set_source_files_properties(${avx512} PROPERTIES COMPILE_OPTIONS
-        "-mavx;-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq")
+        "-mavx;-mavx2;-mfma;-mf16c;-mbmi2;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq")
       # Only this file may use VNNI: the AVX-512 level calls it when CPUID reports VNNI.
       set_source_files_properties(${avx512_vnni} PROPERTIES COMPILE_OPTIONS
-        "-mavx;-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni")
+        "-mavx;-mavx2;-mfma;-mf16c;-mbmi2;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni")
     endif()
     add_compile_definitions(RWKV_HAVE_X86_KERNELS)
   elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")

@@ -75,6 +75,7 @@ static void detect(struct rwkv_cpu_features * f) {
     uint32_t ebx7 = regs[1];
     uint32_t ecx7 = regs[2];
     f->avx2 = f->avx && bit(ebx7, 5);
+    f->bmi2 = bit(ebx7, 8);
     if (os_zmm) {
         f->avx512f = bit(ebx7, 16);
         f->avx512dq = f->avx512f && bit(ebx7, 17);

@@ -12,6 +12,7 @@ struct rwkv_cpu_features {
     bool avx2;
     bool fma;
     bool f16c;
+    bool bmi2;       /* pext: the AVX-512 level gathers Q5 high bits with it */
     bool avx512f;    /* also requires the OS to save ZMM/opmask state */
     bool avx512bw;
     bool avx512vl;

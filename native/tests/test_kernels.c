@@ -617,7 +617,7 @@ static void test_dispatch(void) {
 
     const struct rwkv_cpu_features * cpu = rwkv_cpu_features_get();
     bool has_avx2 = cpu->avx2 && cpu->fma && cpu->f16c;
-    bool has_avx512 = has_avx2 && cpu->avx512f && cpu->avx512bw && cpu->avx512vl && cpu->avx512dq;
+    bool has_avx512 = has_avx2 && cpu->bmi2 && cpu->avx512f && cpu->avx512bw && cpu->avx512vl && cpu->avx512dq;
 #ifdef RWKV_HAVE_X86_KERNELS
     CHECK((rwkv_kernels_by_name("avx2") != NULL) == has_avx2);
     CHECK((rwkv_kernels_by_name("avx512") != NULL) == has_avx512);

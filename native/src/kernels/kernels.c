@@ -47,7 +47,7 @@ static bool cpu_runs_avx2(const struct rwkv_cpu_features * cpu) {
 
 /* The AVX-512 file is also compiled for AVX2/FMA/F16C, so it needs those too. */
 static bool cpu_runs_avx512(const struct rwkv_cpu_features * cpu) {
-    return cpu_runs_avx2(cpu) && cpu->avx512f && cpu->avx512bw && cpu->avx512vl && cpu->avx512dq;
+    return cpu_runs_avx2(cpu) && cpu->bmi2 && cpu->avx512f && cpu->avx512bw && cpu->avx512vl && cpu->avx512dq;
 }
 #endif
 

@@ -1,5 +1,5 @@
 /*
- * AVX-512 (F, BW, VL, DQ) kernels. Compiled with those flags; called only when dispatch saw them.
+ * AVX-512 (F, BW, VL, DQ) kernels, with BMI2. Compiled with those flags; called only when dispatch saw them.
  *
  * Decoding streams one weight row at a time against the activation column; sequence mode walks
  * cache-sized row tiles, several columns at a time. Float weights use 4 x 4 tiles of 512-bit
