@@ -157,9 +157,7 @@ static void quantized_matmul(const struct quad_tiles * tiles, const struct rwkv_
     }
     if (n_cols == 1) {
         /* Decoding: rows in order, so the weights stream through memory as the prefetchers expect. */
-        for (size_t r = row_begin; r < row_end; r++) {
-            tiles->one_col(w, r, act, act_stride, y, y_stride);
-        }
+        tiles->decode_rows(w, row_begin, row_end, act, y);
         return;
     }
     /* Sequence mode: a cache-sized tile of rows is decoded once per QUAD_COLS columns. */

@@ -27,10 +27,14 @@
 
 typedef void (*quad_tile_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,
                              float * y, size_t y_stride);
+typedef void (*quad_rows_fn)(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const uint8_t * act,
+                             float * y);
 
-/* A type's tiles: QUAD_COLS columns, or one. */
+/* A type's tiles: QUAD_COLS columns, or one; and decoding's loop over rows (one call per slice,
+   not per row: short rows made the call and its set-up a tenth of the work). */
 struct quad_tiles {
     quad_tile_fn many_cols, one_col;
+    quad_rows_fn decode_rows;
 };
 
 QUAD_ALWAYS_INLINE size_t quad_block_bytes(uint32_t type) {
@@ -207,7 +211,13 @@ QUAD_ALWAYS_INLINE void quad_tile(uint32_t type, const struct rwkv_matrix * m, s
                            float * y, size_t y_stride) {                                                       \
         quad_tile(type, w, row, act, act_stride, 1, y, y_stride);                                              \
     }                                                                                                          \
-    static const struct quad_tiles name##_quad_tiles = { name##_many, name##_one };
+    static void name##_rows(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const uint8_t * act, \
+                            float * y) {                                                                       \
+        for (size_t r = row_begin; r < row_end; r++) {                                                         \
+            quad_tile(type, w, r, act, 0, 1, y, 0);                                                            \
+        }                                                                                                      \
+    }                                                                                                          \
+    static const struct quad_tiles name##_quad_tiles = { name##_many, name##_one, name##_rows };
 
 QUAD_TILES(q4_0, RWKV_TYPE_Q4_0)
 QUAD_TILES(q4_1, RWKV_TYPE_Q4_1)
