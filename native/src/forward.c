@@ -147,6 +147,20 @@ void rwkv_attention_output(struct rwkv_compute * compute, const struct rwkv_laye
     }
 }
 
+struct gate_job {
+    float * x;
+    const float * r, * v;
+    size_t C;
+};
+
+/* x += sigmoid(r) * v, for rows [begin, end). */
+static void add_gated(void * arg, size_t begin, size_t end) {
+    const struct gate_job * job = arg;
+    for (size_t i = begin * job->C; i < end * job->C; i++) {
+        job->x[i] += rwkv_sigmoid(job->r[i]) * job->v[i];
+    }
+}
+
 void rwkv_channel_mix_gated(struct rwkv_compute * compute, uint32_t layer_index, float * x,
                             const struct rwkv_columns * columns, bool mix_is_lerp) {
     const struct rwkv_model * model = compute->model;
@@ -162,7 +176,7 @@ void rwkv_channel_mix_gated(struct rwkv_compute * compute, uint32_t layer_index,
     float * v = s->vectors[4];
     float * k = s->hidden[0];
 
-    rwkv_layer_norm_rows(x, layer->ln2_weight, layer->ln2_bias, xf, n, C, LAYER_NORM_EPS);
+    rwkv_layer_norm_rows(compute, x, layer->ln2_weight, layer->ln2_bias, xf, n, C, LAYER_NORM_EPS);
     if (mix_is_lerp) {
         const float * mix[2] = { layer->ffn_mix_k, layer->ffn_mix_r };
         float * mixed[2] = { xk, xr };
@@ -185,7 +199,6 @@ void rwkv_channel_mix_gated(struct rwkv_compute * compute, uint32_t layer_index,
     }
     rwkv_matmul(compute, &layer->ffn_value, k, F, n, v, C);
     rwkv_matmul(compute, &layer->ffn_receptance, xr, C, n, r, C);
-    for (size_t i = 0; i < n * C; i++) {
-        x[i] += rwkv_sigmoid(r[i]) * v[i];
-    }
+    struct gate_job job = { x, r, v, C };
+    rwkv_for_tokens(compute, n, add_gated, &job);
 }

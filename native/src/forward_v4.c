@@ -27,7 +27,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     float * r = s->vectors[6];
     float * out = s->vectors[7];
 
-    rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n, C, LAYER_NORM_EPS);
+    rwkv_layer_norm_rows(compute, x, layer->ln1_weight, layer->ln1_bias, xa, n, C, LAYER_NORM_EPS);
     const float * mix[3] = { layer->att_mix_k, layer->att_mix_v, layer->att_mix_r };
     float * mixed[3] = { xk, xv, xr };
     rwkv_shift_lerp(compute, columns, layer_index, C, xa, mix, mixed, 3);

@@ -34,7 +34,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     float * o = s->vectors[9];
     float * out = s->vectors[10];
 
-    rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
+    rwkv_layer_norm_rows(compute, x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
     const float * mix[4] = { layer->att_mix_k, layer->att_mix_v, layer->att_mix_r, layer->att_mix_g };
     float * mixed[4] = { xk, xv, xr, xg };
     rwkv_shift_lerp(compute, columns, layer_index, C, xa, mix, mixed, gated ? 4 : 3);

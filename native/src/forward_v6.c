@@ -40,7 +40,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     float * lora = s->hidden[0];
     const float * maa[SLOT_COUNT] = { layer->maa_w, layer->maa_k, layer->maa_v, layer->maa_r, layer->maa_g };
 
-    rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
+    rwkv_layer_norm_rows(compute, x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
     float * xxx = mixed[0]; /* borrowed: the first slot is written only after xxx is consumed */
     for (size_t t = 0; t < n_tokens; t++) {
         const float * cur = xa + t * C;

@@ -43,6 +43,82 @@ static void lora(struct rwkv_compute * compute, const struct rwkv_matrix * m1, c
     rwkv_matmul(compute, m2, hidden, D, n_tokens, y, C);
 }
 
+/* What the element-wise passes of time_mix read and write, per token row of C values. */
+struct token_job {
+    const struct rwkv_layer * layer;
+    bool first_layer;
+    size_t C, H, S;
+    float * r, * w, * k, * v, * a, * g, * kk, * o;
+    const float * v_lora, * v_first;
+};
+
+/* Decay w, value residual, learning rate a, the key direction kk and k scaled by a. */
+static void decay_values_keys(void * arg, size_t begin, size_t end) {
+    const struct token_job * job = arg;
+    const struct rwkv_layer * layer = job->layer;
+    const size_t C = job->C, H = job->H, S = job->S;
+    float * w = job->w, * k = job->k, * v = job->v, * a = job->a, * kk = job->kk;
+    for (size_t t = begin; t < end; t++) {
+        for (size_t i = 0; i < C; i++) {
+            w[t * C + i] = expf(-DECAY_SCALE * rwkv_sigmoid(layer->w0[i] + w[t * C + i]));
+        }
+        if (!job->first_layer) {
+            /* Value residual: pull v towards layer 0's value by a learned, token-dependent amount. */
+            for (size_t i = 0; i < C; i++) {
+                size_t at = t * C + i;
+                v[at] = v[at] + (job->v_first[at] - v[at]) * rwkv_sigmoid(layer->v0[i] + job->v_lora[at]);
+            }
+        }
+        for (size_t i = 0; i < C; i++) {
+            a[t * C + i] = rwkv_sigmoid(layer->a0[i] + a[t * C + i]);
+        }
+        /* kk: the key direction to remove from the state (unit length per head); then k scaled by a. */
+        for (size_t h = 0; h < H; h++) {
+            size_t base = t * C + h * S;
+            double sum = 0.0;
+            for (size_t j = 0; j < S; j++) {
+                float value = k[base + j] * layer->k_k[h * S + j];
+                kk[base + j] = value;
+                sum += (double)value * value;
+            }
+            float norm = (float)sqrt(sum);
+            float scale = 1.0f / (norm > L2_NORM_EPS ? norm : L2_NORM_EPS);
+            for (size_t j = 0; j < S; j++) {
+                kk[base + j] *= scale;
+            }
+        }
+        for (size_t i = 0; i < C; i++) {
+            size_t at = t * C + i;
+            k[at] = k[at] * (1.0f + (a[at] - 1.0f) * layer->k_a[i]);
+        }
+    }
+}
+
+/* After the WKV: group norm of the heads' outputs, the r.k bonus, the output gate. */
+static void normalize_and_gate(void * arg, size_t begin, size_t end) {
+    const struct token_job * job = arg;
+    const struct rwkv_layer * layer = job->layer;
+    const size_t C = job->C, H = job->H, S = job->S;
+    for (size_t t = begin; t < end; t++) {
+        float * ot = job->o + t * C;
+        rwkv_group_norm(ot, layer->att_ln_x_weight, layer->att_ln_x_bias, ot, H, S, GROUP_NORM_EPS);
+        /* Bonus: each head adds its value scaled by the r.k agreement (weighted by r_k). */
+        for (size_t h = 0; h < H; h++) {
+            size_t base = t * C + h * S;
+            float bonus = 0.0f;
+            for (size_t j = 0; j < S; j++) {
+                bonus += job->r[base + j] * job->k[base + j] * layer->r_k[h * S + j];
+            }
+            for (size_t j = 0; j < S; j++) {
+                ot[h * S + j] += job->v[base + j] * bonus;
+            }
+        }
+        for (size_t i = 0; i < C; i++) {
+            ot[i] *= job->g[t * C + i];
+        }
+    }
+}
+
 static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float * x,
                      const struct rwkv_columns * columns) {
     const struct rwkv_model * model = compute->model;
@@ -66,7 +142,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     float * tmp = s->vectors[16];
     float * v_first = s->vectors[V_FIRST];
 
-    rwkv_layer_norm_rows(x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
+    rwkv_layer_norm_rows(compute, x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
     for (size_t t = 0; t < n_tokens; t++) {
         const float * cur = xa + t * C;
         const float * prev = rwkv_shift_previous(compute, columns, layer_index, C, xa, t);
@@ -86,76 +162,23 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     rwkv_matmul(compute, &layer->att_key, mixed[MIX_K], C, n_tokens, k, C);
     rwkv_matmul(compute, &layer->att_value, mixed[MIX_V], C, n_tokens, v, C);
 
+    /* The LoRAs first (matrix products, threaded inside), then one element-wise pass per token. */
     lora(compute, &layer->w1, &layer->w2, LORA_TANH, mixed[MIX_W], n_tokens, w);
-    for (size_t t = 0; t < n_tokens; t++) {
-        for (size_t i = 0; i < C; i++) {
-            w[t * C + i] = expf(-DECAY_SCALE * rwkv_sigmoid(layer->w0[i] + w[t * C + i]));
-        }
-    }
-
     if (layer_index == 0) {
         memcpy(v_first, v, n_tokens * C * sizeof(float));
     } else {
-        /* Value residual: pull v towards layer 0's value by a learned, token-dependent amount. */
         lora(compute, &layer->v1, &layer->v2, LORA_LINEAR, mixed[MIX_V], n_tokens, tmp);
-        for (size_t t = 0; t < n_tokens; t++) {
-            for (size_t i = 0; i < C; i++) {
-                size_t at = t * C + i;
-                v[at] = v[at] + (v_first[at] - v[at]) * rwkv_sigmoid(layer->v0[i] + tmp[at]);
-            }
-        }
     }
-
     lora(compute, &layer->a1, &layer->a2, LORA_LINEAR, mixed[MIX_A], n_tokens, a);
-    for (size_t t = 0; t < n_tokens; t++) {
-        for (size_t i = 0; i < C; i++) {
-            a[t * C + i] = rwkv_sigmoid(layer->a0[i] + a[t * C + i]);
-        }
-    }
     lora(compute, &layer->g1, &layer->g2, LORA_SIGMOID, mixed[MIX_G], n_tokens, g);
 
-    /* kk: the key direction to remove from the state (unit length per head); then k scaled by a. */
-    for (size_t t = 0; t < n_tokens; t++) {
-        for (size_t h = 0; h < H; h++) {
-            size_t base = t * C + h * S;
-            double sum = 0.0;
-            for (size_t j = 0; j < S; j++) {
-                float value = k[base + j] * layer->k_k[h * S + j];
-                kk[base + j] = value;
-                sum += (double)value * value;
-            }
-            float norm = (float)sqrt(sum);
-            float scale = 1.0f / (norm > L2_NORM_EPS ? norm : L2_NORM_EPS);
-            for (size_t j = 0; j < S; j++) {
-                kk[base + j] *= scale;
-            }
-        }
-        for (size_t i = 0; i < C; i++) {
-            size_t at = t * C + i;
-            k[at] = k[at] * (1.0f + (a[at] - 1.0f) * layer->k_a[i]);
-        }
-    }
-
+    struct token_job job = {
+        .layer = layer, .first_layer = layer_index == 0, .C = C, .H = H, .S = S,
+        .r = r, .w = w, .k = k, .v = v, .a = a, .g = g, .kk = kk, .o = o, .v_lora = tmp, .v_first = v_first,
+    };
+    rwkv_for_tokens(compute, n_tokens, decay_values_keys, &job);
     rwkv_wkv7(compute, columns, layer_index, r, w, k, v, kk, a, o);
-
-    for (size_t t = 0; t < n_tokens; t++) {
-        float * ot = o + t * C;
-        rwkv_group_norm(ot, layer->att_ln_x_weight, layer->att_ln_x_bias, ot, H, S, GROUP_NORM_EPS);
-        /* Bonus: each head adds its value scaled by the r.k agreement (weighted by r_k). */
-        for (size_t h = 0; h < H; h++) {
-            size_t base = t * C + h * S;
-            float bonus = 0.0f;
-            for (size_t j = 0; j < S; j++) {
-                bonus += r[base + j] * k[base + j] * layer->r_k[h * S + j];
-            }
-            for (size_t j = 0; j < S; j++) {
-                ot[h * S + j] += v[base + j] * bonus;
-            }
-        }
-        for (size_t i = 0; i < C; i++) {
-            ot[i] *= g[t * C + i];
-        }
-    }
+    rwkv_for_tokens(compute, n_tokens, normalize_and_gate, &job);
     rwkv_matmul(compute, &layer->att_output, o, C, n_tokens, tmp, C);
     for (size_t i = 0; i < n_tokens * C; i++) {
         x[i] += tmp[i];
@@ -174,7 +197,7 @@ static void channel_mix(struct rwkv_compute * compute, uint32_t layer_index, flo
     float * out = s->vectors[2];
     float * hidden = s->hidden[0];
 
-    rwkv_layer_norm_rows(x, layer->ln2_weight, layer->ln2_bias, xf, n_tokens, C, LAYER_NORM_EPS);
+    rwkv_layer_norm_rows(compute, x, layer->ln2_weight, layer->ln2_bias, xf, n_tokens, C, LAYER_NORM_EPS);
     for (size_t t = 0; t < n_tokens; t++) {
         const float * cur = xf + t * C;
         const float * prev = rwkv_shift_previous(compute, columns, layer_index, 0, xf, t);

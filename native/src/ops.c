@@ -101,9 +101,46 @@ void rwkv_group_norm(const float * x, const float * weight, const float * bias, 
     }
 }
 
-void rwkv_layer_norm_rows(const float * x, const float * weight, const float * bias, float * y, size_t n_tokens,
-                          size_t n, float eps) {
-    for (size_t t = 0; t < n_tokens; t++) {
-        rwkv_layer_norm(x + t * n, weight, bias, y + t * n, n, eps);
+struct tokens_job {
+    rwkv_tokens_fn fn;
+    void * arg;
+    size_t n_tokens;
+};
+
+static void tokens_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
+    const struct tokens_job * job = arg;
+    uint64_t begin, end;
+    rwkv_split_range(job->n_tokens, 1, thread_index, n_threads, &begin, &end);
+    if (begin < end) {
+        job->fn(job->arg, (size_t)begin, (size_t)end);
     }
+}
+
+void rwkv_for_tokens(struct rwkv_compute * compute, size_t n_tokens, rwkv_tokens_fn fn, void * arg) {
+    if (n_tokens > 1 && rwkv_threadpool_size(compute->pool) > 1) {
+        struct tokens_job job = { fn, arg, n_tokens };
+        rwkv_threadpool_run(compute->pool, tokens_task, &job);
+    } else if (n_tokens > 0) {
+        fn(arg, 0, n_tokens);
+    }
+}
+
+struct layer_norm_job {
+    const float * x, * weight, * bias;
+    float * y;
+    size_t n;
+    float eps;
+};
+
+static void layer_norm_tokens(void * arg, size_t begin, size_t end) {
+    const struct layer_norm_job * job = arg;
+    for (size_t t = begin; t < end; t++) {
+        rwkv_layer_norm(job->x + t * job->n, job->weight, job->bias, job->y + t * job->n, job->n, job->eps);
+    }
+}
+
+void rwkv_layer_norm_rows(struct rwkv_compute * compute, const float * x, const float * weight, const float * bias,
+                          float * y, size_t n_tokens, size_t n, float eps) {
+    struct layer_norm_job job = { x, weight, bias, y, n, eps };
+    rwkv_for_tokens(compute, n_tokens, layer_norm_tokens, &job);
 }

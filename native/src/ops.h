@@ -22,9 +22,18 @@ void rwkv_layer_norm(const float * x, const float * weight, const float * bias, 
 void rwkv_group_norm(const float * x, const float * weight, const float * bias, float * y, size_t n_groups,
                      size_t group_size, float eps);
 
-/* Runs rwkv_layer_norm on n_tokens rows of n values (x and y may be the same). */
-void rwkv_layer_norm_rows(const float * x, const float * weight, const float * bias, float * y, size_t n_tokens,
-                          size_t n, float eps);
+/* Runs rwkv_layer_norm on n_tokens rows of n values (x and y may be the same), tokens shared among
+   the pool's threads. */
+void rwkv_layer_norm_rows(struct rwkv_compute * compute, const float * x, const float * weight, const float * bias,
+                          float * y, size_t n_tokens, size_t n, float eps);
+
+/*
+ * Calls fn(arg, begin, end) over ranges covering tokens [0, n_tokens): on the pool's threads in
+ * sequence mode, inline for a single token (where the hand-off would cost more than the work).
+ * For element-wise work between products, whose tokens are independent: the bits do not change.
+ */
+typedef void (*rwkv_tokens_fn)(void * arg, size_t begin, size_t end);
+void rwkv_for_tokens(struct rwkv_compute * compute, size_t n_tokens, rwkv_tokens_fn fn, void * arg);
 
 static inline float rwkv_sigmoid(float x) {
     return 1.0f / (1.0f + expf(-x));
