@@ -49,6 +49,9 @@ void rwkv_aligned_free(void * memory);
 /* Asks for 2 MiB pages on a large buffer that will be streamed through (a hint; no-op where unsupported). */
 void rwkv_advise_huge_pages(void * memory, size_t size);
 
+/* Asks for ordinary pages on part of a mapped file that is read sparsely (a hint, as above). */
+void rwkv_advise_small_pages(const void * memory, size_t size);
+
 /* Number of logical CPUs (at least 1). */
 uint32_t rwkv_cpu_count(void);
 

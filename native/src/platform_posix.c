@@ -67,6 +67,21 @@ void rwkv_advise_huge_pages(void * memory, size_t size) {
 #endif
 }
 
+void rwkv_advise_small_pages(const void * memory, size_t size) {
+#if defined(__linux__) && defined(MADV_NOHUGEPAGE)
+    /* madvise wants a page-aligned start; pages at the edges keep the mapping's advice. */
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    const uintptr_t begin = ((uintptr_t)memory + page - 1) & ~(page - 1);
+    const uintptr_t end = ((uintptr_t)memory + size) & ~(page - 1);
+    if (memory != NULL && end > begin) {
+        madvise((void *)begin, end - begin, MADV_NOHUGEPAGE);
+    }
+#else
+    (void)memory;
+    (void)size;
+#endif
+}
+
 bool rwkv_map_file(const char * path, struct rwkv_mapped_file * out, struct rwkv_error_slot * error, bool print) {
     out->data = NULL;
     out->size = 0;

@@ -132,6 +132,11 @@ void rwkv_advise_huge_pages(void * memory, size_t size) {
     (void)size;
 }
 
+void rwkv_advise_small_pages(const void * memory, size_t size) {
+    (void)memory;
+    (void)size;
+}
+
 void rwkv_aligned_free(void * memory) {
     _aligned_free(memory);
 }

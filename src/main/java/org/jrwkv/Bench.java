@@ -118,6 +118,9 @@ public final class Bench {
      * @param batch             batched decode speed per repeat, tokens/s over all sessions
      * @param peakRssAfterLoad  peak resident bytes after the first load (empty where the
      *                          platform does not say: only Linux does)
+     * @param peakRssOneSession peak resident bytes after the first repeat's decode and prefill: the
+     *                          model and one session, before the batch's extra sessions (each holds
+     *                          a state)
      * @param peakRssAfterRun   peak resident bytes after the repeats, before the bandwidth probe
      * @param bandwidth         read bandwidth in GB/s (10^9 bytes), measured after the repeats
      * @param bytesPerToken     bytes of weights read per decoded token ({@link #bytesReadPerToken})
@@ -125,7 +128,8 @@ public final class Bench {
      */
     public record Report(Path model, Architecture architecture, DataType dataType, int embeddingSize, int layerCount,
             int vocabSize, Options options, Stats loadSeconds, Stats decode, Stats prefill, Stats batch,
-            OptionalLong peakRssAfterLoad, OptionalLong peakRssAfterRun, double bandwidth, long bytesPerToken,
+            OptionalLong peakRssAfterLoad, OptionalLong peakRssOneSession, OptionalLong peakRssAfterRun,
+            double bandwidth, long bytesPerToken,
             String systemInfo) {
 
         /** The bandwidth bound: the decode speed if reading the weights were all the work, tokens/s. */
@@ -154,6 +158,7 @@ public final class Bench {
         double[] prefill = new double[repeats];
         double[] batch = new double[repeats];
         OptionalLong rssAfterLoad = OptionalLong.empty();
+        OptionalLong rssOneSession = OptionalLong.empty();
         Architecture architecture = null;
         DataType dataType = null;
         int embeddingSize = 0;
@@ -179,6 +184,9 @@ public final class Bench {
                 decode[r] = decode(m, options.tokens());
                 progress.accept(repeat + "prefill");
                 prefill[r] = prefill(m, options.promptTokens());
+                if (r == 0) {
+                    rssOneSession = peakResidentBytes();
+                }
                 progress.accept(repeat + "batch");
                 batch[r] = batch(m, options.batch(), options.tokens());
             }
@@ -187,7 +195,7 @@ public final class Bench {
         progress.accept("bandwidth");
         double bandwidth = readBandwidth(options.threads(), options.bandwidthBuffer(), BANDWIDTH_PASSES);
         return new Report(model, architecture, dataType, embeddingSize, layerCount, vocabSize, options, Stats.of(load),
-                Stats.of(decode), Stats.of(prefill), Stats.of(batch), rssAfterLoad, rssAfterRun, bandwidth,
+                Stats.of(decode), Stats.of(prefill), Stats.of(batch), rssAfterLoad, rssOneSession, rssAfterRun, bandwidth,
                 bytesPerToken, Rwkv.systemInfo());
     }
 

@@ -119,8 +119,8 @@ final class BenchCommand implements Callable<Integer> {
         row(w, "prefill tok/s", r.prefill(), "%10.2f", o.promptTokens() + " tokens, chunks of " + Bench.PREFILL_CHUNK);
         row(w, "batch " + o.batch() + " tok/s", r.batch(), "%10.2f",
                 Math.max(1, o.tokens() / o.batch()) + " steps of " + o.batch() + " sessions");
-        w.printf(Locale.ROOT, "peak RSS   %s after load, %s after the run%n", mib(r.peakRssAfterLoad()),
-                mib(r.peakRssAfterRun()));
+        w.printf(Locale.ROOT, "peak RSS   %s after load, %s with one session, %s after the run (%d sessions)%n",
+                mib(r.peakRssAfterLoad()), mib(r.peakRssOneSession()), mib(r.peakRssAfterRun()), o.batch());
         double bound = r.boundTokensPerSecond();
         w.printf(Locale.ROOT, "bandwidth  %.1f GB/s (%d thread%s, %d MiB buffer, after the run)%n", r.bandwidth(),
                 o.threads(), o.threads() == 1 ? "" : "s", o.bandwidthBuffer() >> 20);
@@ -160,6 +160,7 @@ final class BenchCommand implements Callable<Integer> {
         n.put("batch_tok_s_min", round(r.batch().min(), 3));
         n.put("load_s_max", round(r.loadSeconds().max(), 6));
         putMib(n, "peak_rss_after_load_mib", r.peakRssAfterLoad());
+        putMib(n, "peak_rss_one_session_mib", r.peakRssOneSession());
         n.put("bytes_per_token", r.bytesPerToken());
         n.put("model", r.model().toString());
         n.put("architecture", "v" + r.architecture().version());
