@@ -1,9 +1,8 @@
 /*
  * AVX2 + FMA + F16C kernels. Compiled with those flags; called only when dispatch saw them.
  *
- * Decoding is a matrix-vector product per weight matrix, bound by memory bandwidth: each tile
- * streams 4 weight rows at once against one activation column, sharing the activation loads and
- * keeping 4 independent accumulator chains. Sequence mode (several columns) walks the rows in
+ * Decoding is a matrix-vector product per weight matrix, bound by memory bandwidth: one row at a
+ * time (four where float activations outgrow L1, kernels.h) against one activation column. Sequence mode (several columns) walks the rows in
  * tiles small enough to stay in cache while every column passes over them, 2 columns at a time
  * so each loaded (and unpacked) weight vector serves both.
  *
@@ -66,37 +65,65 @@ ALWAYS_INLINE __m256 load_weights_partial(uint32_t type, const uint8_t * row, si
     return _mm256_maskload_ps((const float *)(row + 4 * i), first_lanes(count));
 }
 
+/* Keeps a vector in a register: without it the compiler folds the load into each FMA that uses
+   it, and a 2-column tile then reloads its activations once per row. */
+#if defined(__GNUC__) || defined(__clang__)
+#define IN_REGISTER(v) __asm__("" : "+x"(v))
+#else
+#define IN_REGISTER(v) ((void)0)
+#endif
+
 /*
- * One accumulator per element, 8 lanes: a matrix-vector tile already has 4 independent chains,
- * enough for memory speed, and a 4 x 2 sequence tile has the 8 that keep both FMA units busy.
+ * Two accumulators per element, 8 lanes each: elements 16k..16k+7 go to the first, 16k+8..16k+15
+ * to the second, a last group of 8 to the first and a partial tail to the second, then their sum
+ * is reduced. With one chain per element, decoding one row waited on the FMA latency (4 cycles
+ * per 8 weights: 15 GB/s of FP16); two keep up with memory. At most 8 element chains live at once
+ * (16 registers): a 4 x 2 tile runs as two 2 x 2 halves, the same instructions per element.
  */
-ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows, const uint8_t * act,
-                              size_t act_stride, int n_cols, float * y, size_t y_stride) {
+ALWAYS_INLINE void float_tile_core(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows,
+                                   const uint8_t * act, size_t act_stride, int n_cols, float * y, size_t y_stride) {
     const size_t n = w->n_in;
     const uint8_t * rows[TILE_MAX_ROWS];
     const float * cols[TILE_MAX_COLS];
-    __m256 acc[TILE_MAX_ROWS][TILE_MAX_COLS];
+    __m256 acc0[TILE_MAX_ROWS][TILE_MAX_COLS], acc1[TILE_MAX_ROWS][TILE_MAX_COLS];
     for (int r = 0; r < n_rows; r++) {
         rows[r] = w->data + (row + r) * w->row_bytes;
         for (int c = 0; c < n_cols; c++) {
-            acc[r][c] = _mm256_setzero_ps();
+            acc0[r][c] = _mm256_setzero_ps();
+            acc1[r][c] = _mm256_setzero_ps();
         }
     }
     for (int c = 0; c < n_cols; c++) {
         cols[c] = (const float *)(act + c * act_stride);
     }
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 x[TILE_MAX_COLS];
+    for (; i + 16 <= n; i += 16) {
+        __m256 x0[TILE_MAX_COLS], x1[TILE_MAX_COLS];
         for (int c = 0; c < n_cols; c++) {
-            x[c] = _mm256_loadu_ps(cols[c] + i);
+            x0[c] = _mm256_loadu_ps(cols[c] + i);
+            x1[c] = _mm256_loadu_ps(cols[c] + i + 8);
+            if (n_rows > 1) {
+                IN_REGISTER(x0[c]);
+                IN_REGISTER(x1[c]);
+            }
         }
+        for (int r = 0; r < n_rows; r++) {
+            __m256 w0 = load_weights(type, rows[r], i);
+            __m256 w1 = load_weights(type, rows[r], i + 8);
+            for (int c = 0; c < n_cols; c++) {
+                acc0[r][c] = _mm256_fmadd_ps(w0, x0[c], acc0[r][c]);
+                acc1[r][c] = _mm256_fmadd_ps(w1, x1[c], acc1[r][c]);
+            }
+        }
+    }
+    if (i + 8 <= n) {
         for (int r = 0; r < n_rows; r++) {
             __m256 wv = load_weights(type, rows[r], i);
             for (int c = 0; c < n_cols; c++) {
-                acc[r][c] = _mm256_fmadd_ps(wv, x[c], acc[r][c]);
+                acc0[r][c] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(cols[c] + i), acc0[r][c]);
             }
         }
+        i += 8;
     }
     if (i < n) {
         __m256 x[TILE_MAX_COLS];
@@ -106,14 +133,24 @@ ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_
         for (int r = 0; r < n_rows; r++) {
             __m256 wv = load_weights_partial(type, rows[r], i, n - i);
             for (int c = 0; c < n_cols; c++) {
-                acc[r][c] = _mm256_fmadd_ps(wv, x[c], acc[r][c]);
+                acc1[r][c] = _mm256_fmadd_ps(wv, x[c], acc1[r][c]);
             }
         }
     }
     for (int r = 0; r < n_rows; r++) {
         for (int c = 0; c < n_cols; c++) {
-            y[c * y_stride + row + r] = hsum(acc[r][c]);
+            y[c * y_stride + row + r] = hsum(_mm256_add_ps(acc0[r][c], acc1[r][c]));
         }
+    }
+}
+
+ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows, const uint8_t * act,
+                              size_t act_stride, int n_cols, float * y, size_t y_stride) {
+    if (n_rows * n_cols > 4) {
+        float_tile_core(type, w, row, n_rows / 2, act, act_stride, n_cols, y, y_stride);
+        float_tile_core(type, w, row + n_rows / 2, n_rows - n_rows / 2, act, act_stride, n_cols, y, y_stride);
+    } else {
+        float_tile_core(type, w, row, n_rows, act, act_stride, n_cols, y, y_stride);
     }
 }
 
