@@ -35,19 +35,15 @@ struct prepare_job {
     const float * x;
     size_t x_stride;
     size_t n_in;
-    size_t n_tokens;
     uint8_t * act;
     size_t act_stride;
 };
 
-static void prepare_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
+/* Activation columns [begin, end) of a product. */
+static void prepare_columns(void * arg, size_t begin, size_t end) {
     const struct prepare_job * job = arg;
-    uint64_t begin, end;
-    rwkv_split_range(job->n_tokens, 1, thread_index, n_threads, &begin, &end);
-    if (begin < end) {
-        job->kernels->prepare_act(job->act_type, job->x + begin * job->x_stride, job->x_stride, job->n_in,
-                                  (size_t)(end - begin), job->act + begin * job->act_stride, job->act_stride);
-    }
+    job->kernels->prepare_act(job->act_type, job->x + begin * job->x_stride, job->x_stride, job->n_in, end - begin,
+                              job->act + begin * job->act_stride, job->act_stride);
 }
 
 void rwkv_matmul(struct rwkv_compute * compute, const struct rwkv_matrix * w, const float * x, size_t x_stride,
@@ -62,13 +58,9 @@ void rwkv_matmul(struct rwkv_compute * compute, const struct rwkv_matrix * w, co
     uint32_t act_type = w->type == RWKV_TYPE_FP16 && !compute->model->round_fp16_inputs ? RWKV_TYPE_FP32 : w->type;
     /* Columns convert independently; in sequence mode that is worth sharing among the threads. */
     struct prepare_job prepare = {
-        compute->kernels, act_type, x, x_stride, w->n_in, n_tokens, scratch->act, scratch->act_stride,
+        compute->kernels, act_type, x, x_stride, w->n_in, scratch->act, scratch->act_stride,
     };
-    if (n_tokens > 1 && rwkv_threadpool_size(compute->pool) > 1) {
-        rwkv_threadpool_run(compute->pool, prepare_task, &prepare);
-    } else {
-        prepare_task(&prepare, 0, 1);
-    }
+    rwkv_for_tokens(compute, n_tokens, prepare_columns, &prepare);
     struct matmul_job job = {
         compute->kernels, w, scratch->act, scratch->act_stride, n_tokens, y, y_stride,
     };
