@@ -1,7 +1,8 @@
 /*
  * AVX-512 (F, BW, VL, DQ) kernels, with BMI2. Compiled with those flags; called only when dispatch saw them.
  *
- * Decoding streams one weight row at a time against the activation column; sequence mode walks
+ * Decoding streams one weight row at a time against the activation column (four where float
+ * activations outgrow L1, kernels.h); sequence mode walks
  * cache-sized row tiles, several columns at a time. Float weights use 4 x 4 tiles of 512-bit
  * accumulators; quantized weights use four-block steps (quads_avx512.h), with VNNI's dot product
  * instruction where the CPU has it (kernels_avx512_vnni.c). Every output element goes through the
