@@ -1,5 +1,6 @@
 #include "forward.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "ops.h"
@@ -111,40 +112,90 @@ void rwkv_forward(struct rwkv_compute * compute, const uint32_t * tokens, const 
     }
 }
 
-void rwkv_shift_lerp(const struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer,
-                     size_t offset, const float * rows, const float * const * mix, float * const * out, int count) {
-    const size_t C = compute->model->n_embed;
-    for (size_t t = 0; t < columns->n; t++) {
-        const float * cur = rows + t * C;
-        const float * prev = rwkv_shift_previous(compute, columns, layer, offset, rows, t);
-        for (int k = 0; k < count; k++) {
-            const float * m = mix[k];
-            float * o = out[k] + t * C;
-            for (size_t i = 0; i < C; i++) {
-                o[i] = cur[i] * m[i] + (prev[i] - prev[i] * m[i]);
+struct shift_job {
+    const struct rwkv_compute * compute;
+    const struct rwkv_columns * columns;
+    uint32_t layer;
+    size_t offset;
+    const float * rows;
+    const float * const * mix;
+    float * const * out;
+    int count;
+    bool delta_form;
+};
+
+static void shift_tokens(void * arg, size_t begin, size_t end) {
+    const struct shift_job * job = arg;
+    const size_t C = job->compute->model->n_embed;
+    for (size_t t = begin; t < end; t++) {
+        const float * cur = job->rows + t * C;
+        const float * prev = rwkv_shift_previous(job->compute, job->columns, job->layer, job->offset, job->rows, t);
+        for (int k = 0; k < job->count; k++) {
+            const float * m = job->mix[k];
+            float * o = job->out[k] + t * C;
+            if (job->delta_form) {
+                for (size_t i = 0; i < C; i++) {
+                    o[i] = cur[i] + (prev[i] - cur[i]) * m[i];
+                }
+            } else {
+                for (size_t i = 0; i < C; i++) {
+                    o[i] = cur[i] * m[i] + (prev[i] - prev[i] * m[i]);
+                }
             }
         }
     }
+}
+
+static void token_shift(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer,
+                        size_t offset, const float * rows, const float * const * mix, float * const * out, int count,
+                        bool delta_form) {
+    struct shift_job job = { compute, columns, layer, offset, rows, mix, out, count, delta_form };
+    rwkv_for_tokens(compute, columns->n, shift_tokens, &job);
     rwkv_shift_save(compute, columns, layer, offset, rows);
+}
+
+void rwkv_shift_lerp(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer,
+                     size_t offset, const float * rows, const float * const * mix, float * const * out, int count) {
+    token_shift(compute, columns, layer, offset, rows, mix, out, count, false);
+}
+
+void rwkv_shift_delta(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer,
+                      size_t offset, const float * rows, const float * const * mix, float * const * out, int count) {
+    token_shift(compute, columns, layer, offset, rows, mix, out, count, true);
+}
+
+struct group_norm_job {
+    const struct rwkv_model * model;
+    const struct rwkv_layer * layer;
+    float eps;
+    float * o;
+    const float * g;
+};
+
+static void group_norm_tokens(void * arg, size_t begin, size_t end) {
+    const struct group_norm_job * job = arg;
+    const struct rwkv_model * model = job->model;
+    const size_t C = model->n_embed;
+    for (size_t t = begin; t < end; t++) {
+        float * o = job->o + t * C;
+        rwkv_group_norm(o, job->layer->att_ln_x_weight, job->layer->att_ln_x_bias, o, model->n_head,
+                        model->head_size, job->eps);
+        if (job->g != NULL) {
+            const float * g = job->g + t * C;
+            for (size_t i = 0; i < C; i++) {
+                o[i] *= g[i];
+            }
+        }
+    }
 }
 
 void rwkv_attention_output(struct rwkv_compute * compute, const struct rwkv_layer * layer, float eps, float * o,
                            const float * g, float * x, float * out, size_t n_tokens) {
-    const struct rwkv_model * model = compute->model;
-    const size_t C = model->n_embed;
-    for (size_t t = 0; t < n_tokens; t++) {
-        rwkv_group_norm(o + t * C, layer->att_ln_x_weight, layer->att_ln_x_bias, o + t * C, model->n_head,
-                        model->head_size, eps);
-    }
-    if (g != NULL) {
-        for (size_t i = 0; i < n_tokens * C; i++) {
-            o[i] *= g[i];
-        }
-    }
+    const size_t C = compute->model->n_embed;
+    struct group_norm_job job = { compute->model, layer, eps, o, g };
+    rwkv_for_tokens(compute, n_tokens, group_norm_tokens, &job);
     rwkv_matmul(compute, &layer->att_output, o, C, n_tokens, out, C);
-    for (size_t i = 0; i < n_tokens * C; i++) {
-        x[i] += out[i];
-    }
+    rwkv_add_rows(compute, x, out, n_tokens, C);
 }
 
 struct gate_job {
@@ -177,26 +228,16 @@ void rwkv_channel_mix_gated(struct rwkv_compute * compute, uint32_t layer_index,
     float * k = s->hidden[0];
 
     rwkv_layer_norm_rows(compute, x, layer->ln2_weight, layer->ln2_bias, xf, n, C, LAYER_NORM_EPS);
+    const float * mix[2] = { layer->ffn_mix_k, layer->ffn_mix_r };
+    float * mixed[2] = { xk, xr };
     if (mix_is_lerp) {
-        const float * mix[2] = { layer->ffn_mix_k, layer->ffn_mix_r };
-        float * mixed[2] = { xk, xr };
         rwkv_shift_lerp(compute, columns, layer_index, 0, xf, mix, mixed, 2);
     } else {
-        for (size_t t = 0; t < n; t++) {
-            const float * cur = xf + t * C;
-            const float * prev = rwkv_shift_previous(compute, columns, layer_index, 0, xf, t);
-            for (size_t i = 0; i < C; i++) {
-                xk[t * C + i] = cur[i] + (prev[i] - cur[i]) * layer->ffn_mix_k[i];
-                xr[t * C + i] = cur[i] + (prev[i] - cur[i]) * layer->ffn_mix_r[i];
-            }
-        }
-        rwkv_shift_save(compute, columns, layer_index, 0, xf);
+        rwkv_shift_delta(compute, columns, layer_index, 0, xf, mix, mixed, 2);
     }
 
     rwkv_matmul(compute, &layer->ffn_key, xk, C, n, k, F);
-    for (size_t i = 0; i < n * F; i++) {
-        k[i] = rwkv_relu_squared(k[i]);
-    }
+    rwkv_activate_rows(compute, RWKV_ACTIVATION_RELU_SQUARED, k, n, F);
     rwkv_matmul(compute, &layer->ffn_value, k, F, n, v, C);
     rwkv_matmul(compute, &layer->ffn_receptance, xr, C, n, r, C);
     struct gate_job job = { x, r, v, C };

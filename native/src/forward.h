@@ -63,9 +63,14 @@ void rwkv_shift_save(const struct rwkv_compute * compute, const struct rwkv_colu
 /*
  * The v4/v5 token shift: out[k][t] = cur * m_k + (prev - prev * m_k) (rwkv.cpp's lerp form) for
  * each of `count` coefficient vectors m_k, over the columns' normalised rows; then saves the rows.
+ * Tokens are shared among the pool's threads.
  */
-void rwkv_shift_lerp(const struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer,
+void rwkv_shift_lerp(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer,
                      size_t offset, const float * rows, const float * const * mix, float * const * out, int count);
+
+/* The same with the v6/v7 form: out[k][t] = cur + (prev - cur) * m_k. */
+void rwkv_shift_delta(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer,
+                      size_t offset, const float * rows, const float * const * mix, float * const * out, int count);
 
 /*
  * The end of v5/v6 time mixing: o = GroupNorm(o, ln_x) per head, times gate g (if not NULL), then

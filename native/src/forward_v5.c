@@ -44,9 +44,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     rwkv_matmul(compute, &layer->att_value, xv, C, n_tokens, v, C);
     if (gated) {
         rwkv_matmul(compute, &layer->att_gate, xg, C, n_tokens, g, C);
-        for (size_t i = 0; i < n_tokens * C; i++) {
-            g[i] = rwkv_silu(g[i]);
-        }
+        rwkv_activate_rows(compute, RWKV_ACTIVATION_SILU, g, n_tokens, C);
     }
 
     rwkv_wkv5(compute, columns, layer_index, r, k, v, layer->att_decay, 0, layer->att_bonus, o);

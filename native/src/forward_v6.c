@@ -17,6 +17,40 @@
 /* Mixing slots in the order of time_maa_w1's outputs and time_maa_w2's slices. */
 enum { SLOT_W, SLOT_K, SLOT_V, SLOT_R, SLOT_G, SLOT_COUNT };
 
+/* mixed = xa + sx * (maa + offset), per token. */
+struct slot_mix_job {
+    float * mixed;
+    const float * xa, * sx, * maa, * offset;
+    size_t C;
+};
+
+static void slot_mix_tokens(void * arg, size_t begin, size_t end) {
+    const struct slot_mix_job * job = arg;
+    for (size_t t = begin; t < end; t++) {
+        for (size_t i = 0; i < job->C; i++) {
+            size_t at = t * job->C + i;
+            job->mixed[at] = job->xa[at] + job->sx[at] * (job->maa[i] + job->offset[at]);
+        }
+    }
+}
+
+/* w = exp(-exp(d0 + w)), per token. */
+struct decay_job {
+    float * w;
+    const float * d0;
+    size_t C;
+};
+
+static void decay_tokens(void * arg, size_t begin, size_t end) {
+    const struct decay_job * job = arg;
+    for (size_t t = begin; t < end; t++) {
+        float * w = job->w + t * job->C;
+        for (size_t i = 0; i < job->C; i++) {
+            w[i] = expf(-expf(job->d0[i] + w[i]));
+        }
+    }
+}
+
 static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float * x,
                      const struct rwkv_columns * columns) {
     const struct rwkv_model * model = compute->model;
@@ -54,38 +88,25 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
 
     /* Data-dependent mixing: tanh(W1 xxx) split into five Dm-wide slots, each mapped back to C. */
     rwkv_matmul(compute, &layer->maa_w1, xxx, C, n_tokens, lora, 5 * Dm);
-    for (size_t i = 0; i < n_tokens * 5 * Dm; i++) {
-        lora[i] = tanhf(lora[i]);
-    }
+    rwkv_activate_rows(compute, RWKV_ACTIVATION_TANH, lora, n_tokens, 5 * Dm);
     for (int slot = 0; slot < SLOT_COUNT; slot++) {
         rwkv_matmul(compute, &layer->maa_w2[slot], lora + slot * Dm, 5 * Dm, n_tokens, offset, C);
-        for (size_t t = 0; t < n_tokens; t++) {
-            for (size_t i = 0; i < C; i++) {
-                size_t at = t * C + i;
-                mixed[slot][at] = xa[at] + sx[at] * (maa[slot][i] + offset[at]);
-            }
-        }
+        struct slot_mix_job job = { mixed[slot], xa, sx, maa[slot], offset, C };
+        rwkv_for_tokens(compute, n_tokens, slot_mix_tokens, &job);
     }
 
     rwkv_matmul(compute, &layer->att_receptance, mixed[SLOT_R], C, n_tokens, r, C);
     rwkv_matmul(compute, &layer->att_key, mixed[SLOT_K], C, n_tokens, k, C);
     rwkv_matmul(compute, &layer->att_value, mixed[SLOT_V], C, n_tokens, v, C);
     rwkv_matmul(compute, &layer->att_gate, mixed[SLOT_G], C, n_tokens, g, C);
-    for (size_t i = 0; i < n_tokens * C; i++) {
-        g[i] = rwkv_silu(g[i]);
-    }
+    rwkv_activate_rows(compute, RWKV_ACTIVATION_SILU, g, n_tokens, C);
 
     /* Data-dependent decay: w = exp(-exp(d0 + W2 tanh(W1 xw))). */
     rwkv_matmul(compute, &layer->decay_w1, mixed[SLOT_W], C, n_tokens, lora, Dd);
-    for (size_t i = 0; i < n_tokens * Dd; i++) {
-        lora[i] = tanhf(lora[i]);
-    }
+    rwkv_activate_rows(compute, RWKV_ACTIVATION_TANH, lora, n_tokens, Dd);
     rwkv_matmul(compute, &layer->decay_w2, lora, Dd, n_tokens, w, C);
-    for (size_t t = 0; t < n_tokens; t++) {
-        for (size_t i = 0; i < C; i++) {
-            w[t * C + i] = expf(-expf(layer->att_decay[i] + w[t * C + i]));
-        }
-    }
+    struct decay_job decay = { w, layer->att_decay, C };
+    rwkv_for_tokens(compute, n_tokens, decay_tokens, &decay);
 
     rwkv_wkv5(compute, columns, layer_index, r, k, v, w, C, layer->att_bonus, o);
 

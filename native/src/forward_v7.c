@@ -180,9 +180,7 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     rwkv_wkv7(compute, columns, layer_index, r, w, k, v, kk, a, o);
     rwkv_for_tokens(compute, n_tokens, normalize_and_gate, &job);
     rwkv_matmul(compute, &layer->att_output, o, C, n_tokens, tmp, C);
-    for (size_t i = 0; i < n_tokens * C; i++) {
-        x[i] += tmp[i];
-    }
+    rwkv_add_rows(compute, x, tmp, n_tokens, C);
 }
 
 static void channel_mix(struct rwkv_compute * compute, uint32_t layer_index, float * x,
@@ -198,23 +196,14 @@ static void channel_mix(struct rwkv_compute * compute, uint32_t layer_index, flo
     float * hidden = s->hidden[0];
 
     rwkv_layer_norm_rows(compute, x, layer->ln2_weight, layer->ln2_bias, xf, n_tokens, C, LAYER_NORM_EPS);
-    for (size_t t = 0; t < n_tokens; t++) {
-        const float * cur = xf + t * C;
-        const float * prev = rwkv_shift_previous(compute, columns, layer_index, 0, xf, t);
-        for (size_t i = 0; i < C; i++) {
-            xk[t * C + i] = cur[i] + (prev[i] - cur[i]) * layer->ffn_mix_k[i];
-        }
-    }
-    rwkv_shift_save(compute, columns, layer_index, 0, xf);
+    const float * mix[1] = { layer->ffn_mix_k };
+    float * mixed[1] = { xk };
+    rwkv_shift_delta(compute, columns, layer_index, 0, xf, mix, mixed, 1);
 
     rwkv_matmul(compute, &layer->ffn_key, xk, C, n_tokens, hidden, F);
-    for (size_t i = 0; i < n_tokens * F; i++) {
-        hidden[i] = rwkv_relu_squared(hidden[i]);
-    }
+    rwkv_activate_rows(compute, RWKV_ACTIVATION_RELU_SQUARED, hidden, n_tokens, F);
     rwkv_matmul(compute, &layer->ffn_value, hidden, F, n_tokens, out, C);
-    for (size_t i = 0; i < n_tokens * C; i++) {
-        x[i] += out[i];
-    }
+    rwkv_add_rows(compute, x, out, n_tokens, C);
 }
 
 void rwkv_block_v7(struct rwkv_compute * compute, uint32_t layer, float * x, const struct rwkv_columns * columns) {

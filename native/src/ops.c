@@ -117,6 +117,83 @@ void rwkv_for_tokens(struct rwkv_compute * compute, size_t n_tokens, rwkv_tokens
     }
 }
 
+struct channels_job {
+    rwkv_tokens_fn fn;
+    void * arg;
+    size_t n_channels;
+};
+
+static void channels_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
+    const struct channels_job * job = arg;
+    uint64_t begin, end;
+    rwkv_split_range(job->n_channels, ROW_GRANULARITY, thread_index, n_threads, &begin, &end);
+    if (begin < end) {
+        job->fn(job->arg, (size_t)begin, (size_t)end);
+    }
+}
+
+void rwkv_for_channels(struct rwkv_compute * compute, size_t n_tokens, size_t n_channels, rwkv_tokens_fn fn,
+                       void * arg) {
+    if (n_tokens > 1 && rwkv_threadpool_size(compute->pool) > 1) {
+        struct channels_job job = { fn, arg, n_channels };
+        rwkv_threadpool_run(compute->pool, channels_task, &job);
+    } else if (n_tokens > 0) {
+        fn(arg, 0, n_channels);
+    }
+}
+
+struct activation_job {
+    enum rwkv_activation f;
+    float * x;
+    size_t n;
+};
+
+static void activate_tokens(void * arg, size_t begin, size_t end) {
+    const struct activation_job * job = arg;
+    float * x = job->x + begin * job->n;
+    const size_t count = (end - begin) * job->n;
+    switch (job->f) {
+    case RWKV_ACTIVATION_RELU_SQUARED:
+        for (size_t i = 0; i < count; i++) {
+            x[i] = rwkv_relu_squared(x[i]);
+        }
+        break;
+    case RWKV_ACTIVATION_SILU:
+        for (size_t i = 0; i < count; i++) {
+            x[i] = rwkv_silu(x[i]);
+        }
+        break;
+    case RWKV_ACTIVATION_TANH:
+        for (size_t i = 0; i < count; i++) {
+            x[i] = tanhf(x[i]);
+        }
+        break;
+    }
+}
+
+void rwkv_activate_rows(struct rwkv_compute * compute, enum rwkv_activation f, float * x, size_t n_tokens, size_t n) {
+    struct activation_job job = { f, x, n };
+    rwkv_for_tokens(compute, n_tokens, activate_tokens, &job);
+}
+
+struct add_job {
+    float * x;
+    const float * y;
+    size_t n;
+};
+
+static void add_tokens(void * arg, size_t begin, size_t end) {
+    const struct add_job * job = arg;
+    for (size_t i = begin * job->n; i < end * job->n; i++) {
+        job->x[i] += job->y[i];
+    }
+}
+
+void rwkv_add_rows(struct rwkv_compute * compute, float * x, const float * y, size_t n_tokens, size_t n) {
+    struct add_job job = { x, y, n };
+    rwkv_for_tokens(compute, n_tokens, add_tokens, &job);
+}
+
 struct layer_norm_job {
     const float * x, * weight, * bias;
     float * y;

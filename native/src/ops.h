@@ -8,6 +8,8 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "compute.h"
 
@@ -35,6 +37,26 @@ void rwkv_layer_norm_rows(struct rwkv_compute * compute, const float * x, const 
 typedef void (*rwkv_tokens_fn)(void * arg, size_t begin, size_t end);
 void rwkv_for_tokens(struct rwkv_compute * compute, size_t n_tokens, rwkv_tokens_fn fn, void * arg);
 
+/*
+ * The same over channel ranges [begin, end) of n_channels (multiples of 16): for work whose
+ * channels are independent but whose tokens are not (a recurrence over the tokens of a column).
+ */
+void rwkv_for_channels(struct rwkv_compute * compute, size_t n_tokens, size_t n_channels, rwkv_tokens_fn fn,
+                       void * arg);
+
+/* The element-wise activations between products. */
+enum rwkv_activation {
+    RWKV_ACTIVATION_RELU_SQUARED,
+    RWKV_ACTIVATION_SILU,
+    RWKV_ACTIVATION_TANH,
+};
+
+/* x[i] = f(x[i]) over n_tokens rows of n values, rows shared among the pool's threads. */
+void rwkv_activate_rows(struct rwkv_compute * compute, enum rwkv_activation f, float * x, size_t n_tokens, size_t n);
+
+/* x[i] += y[i] over n_tokens rows of n values (the residual stream), rows shared among the threads. */
+void rwkv_add_rows(struct rwkv_compute * compute, float * x, const float * y, size_t n_tokens, size_t n);
+
 static inline float rwkv_sigmoid(float x) {
     return 1.0f / (1.0f + expf(-x));
 }
@@ -43,8 +65,14 @@ static inline float rwkv_silu(float x) {
     return x / (1.0f + expf(-x));
 }
 
+/* max(x, 0)^2 as a bit mask rather than a branch: a branch mispredicts on half of a product's
+   outputs (their signs are a coin toss) and compilers do not vectorize it. NaN gives 0. */
 static inline float rwkv_relu_squared(float x) {
-    float r = x > 0.0f ? x : 0.0f;
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    bits &= 0u - (uint32_t)(x > 0.0f);
+    float r;
+    memcpy(&r, &bits, sizeof r);
     return r * r;
 }
 
