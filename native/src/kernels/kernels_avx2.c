@@ -96,8 +96,20 @@ ALWAYS_INLINE void float_tile_core(uint32_t type, const struct rwkv_matrix * w, 
     for (int c = 0; c < n_cols; c++) {
         cols[c] = (const float *)(act + c * act_stride);
     }
+    /* Sequence mode: the rows after these are contiguous with them; fetch them into L2 as these
+       are read, since the hardware prefetchers follow interleaved rows poorly from memory (8
+       columns of 1024 x 65536 FP16: 21.5 -> 33.2 GMAC/s). n_rows x 16 elements per step. */
+    const bool prefetch_next_rows = n_cols == TILE_MAX_COLS;
+    const size_t step_bytes = (size_t)n_rows * 16 * (type == RWKV_TYPE_FP16 ? 2 : 4);
+    const char * next_rows = (const char *)rows[0] + n_rows * w->row_bytes;
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
+        if (prefetch_next_rows) {
+            const char * ahead = next_rows + step_bytes * (i / 16);
+            for (size_t line = 0; line < step_bytes; line += 64) {
+                _mm_prefetch(ahead + line, _MM_HINT_T1);
+            }
+        }
         __m256 x0[TILE_MAX_COLS], x1[TILE_MAX_COLS];
         for (int c = 0; c < n_cols; c++) {
             x0[c] = _mm256_loadu_ps(cols[c] + i);
@@ -290,9 +302,10 @@ ALWAYS_INLINE __m256i pair_dot(uint32_t type, const struct weight_pair * w, cons
     return _mm256_madd_epi16(pairs, ones);
 }
 
-/* Adds block pair (b, b + 1) of each row and column to the accumulators; single: b is the row's last block. */
-ALWAYS_INLINE void accumulate_pair(uint32_t type, const uint8_t * const rows[], int n_rows, const uint8_t * act,
-                                   size_t act_stride, int n_cols, size_t b, bool single,
+/* Adds block pair (b, b + 1) of each row and column to the accumulators; single: b is the row's last block.
+   next_rows, if not NULL, is where the n_rows rows after these begin (prefetched as these are read). */
+ALWAYS_INLINE void accumulate_pair(uint32_t type, const uint8_t * const rows[], int n_rows, const uint8_t * next_rows,
+                                   const uint8_t * act, size_t act_stride, int n_cols, size_t b, bool single,
                                    __m256 acc[][TILE_MAX_COLS], __m128 acc_min[][TILE_MAX_COLS]) {
     const bool affine = is_affine(type);
     const size_t block_bytes = weight_block_bytes(type);
@@ -302,6 +315,13 @@ ALWAYS_INLINE void accumulate_pair(uint32_t type, const uint8_t * const rows[], 
     struct act_pair x[TILE_MAX_COLS];
     for (int c = 0; c < n_cols; c++) {
         x[c] = load_act_pair((const struct rwkv_act_pair *)(act + c * act_stride) + b / 2);
+    }
+    if (next_rows != NULL) {
+        /* Two blocks of each of the next rows per step. */
+        const char * ahead = (const char *)next_rows + (size_t)n_rows * b * block_bytes;
+        for (size_t line = 0; line < (size_t)n_rows * 2 * block_bytes; line += 64) {
+            _mm_prefetch(ahead + line, _MM_HINT_T1);
+        }
     }
     for (int r = 0; r < n_rows; r++) {
         const uint8_t * wa = rows[r] + b * block_bytes;
@@ -331,12 +351,17 @@ ALWAYS_INLINE void quant_tile(uint32_t type, const struct rwkv_matrix * w, size_
             acc_min[r][c] = _mm_setzero_ps();
         }
     }
+    /* Sequence mode: the next four rows are contiguous with these; fetch them into L2 as these are
+       read, since the hardware prefetchers follow interleaved rows poorly from memory (8 columns
+       of 1024 x 65536 Q8_0: 26.3 -> 36.4 GMAC/s, Q5_1: 24.2 -> 31.8). */
+    const uint8_t * next_rows = n_rows == TILE_MAX_ROWS && n_cols == TILE_MAX_COLS ? rows[0] + n_rows * w->row_bytes
+                                                                                  : NULL;
     size_t b = 0;
     for (; b + 2 <= n_blocks; b += 2) {
-        accumulate_pair(type, rows, n_rows, act, act_stride, n_cols, b, false, acc, acc_min);
+        accumulate_pair(type, rows, n_rows, next_rows, act, act_stride, n_cols, b, false, acc, acc_min);
     }
     if (b < n_blocks) {
-        accumulate_pair(type, rows, n_rows, act, act_stride, n_cols, b, true, acc, acc_min);
+        accumulate_pair(type, rows, n_rows, next_rows, act, act_stride, n_cols, b, true, acc, acc_min);
     }
     for (int r = 0; r < n_rows; r++) {
         for (int c = 0; c < n_cols; c++) {
