@@ -57,6 +57,36 @@ void rwkv_activate_rows(struct rwkv_compute * compute, enum rwkv_activation f, f
 /* x[i] += y[i] over n_tokens rows of n values (the residual stream), rows shared among the threads. */
 void rwkv_add_rows(struct rwkv_compute * compute, float * x, const float * y, size_t n_tokens, size_t n);
 
+/*
+ * e^x in single precision, written so that compilers vectorize it (libm's expf is a call): 2^n
+ * with n = round(x / ln 2) goes into the exponent bits, and e^r for the rest, |r| <= ln(2) / 2,
+ * is Cephes' degree-7 expansion 1 + r + r^2 P(r). Within 1 ulp of e^x (every 8th float of the
+ * range checked); 0 below -87.33 (where e^x leaves the normal range), infinity above 88.37, NaN
+ * for NaN.
+ */
+static inline float rwkv_exp(float x) {
+    const float log2e = 1.44269504088896341f;
+    const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
+    /* Rounds to the nearest integer: adding 1.5 * 2^23 leaves no fraction bits. */
+    const float round_magic = 12582912.0f;
+    float clamped = x < -87.33654f ? -87.33654f : (x > 88.37626f ? 88.37626f : x);
+    float n = (clamped * log2e + round_magic) - round_magic;
+    float r = (clamped - n * ln2_hi) - n * ln2_lo;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = (p * (r * r) + r) + 1.0f;
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    float result = y * scale;
+    result = x < -87.33654f ? 0.0f : result;
+    return x > 88.37626f ? INFINITY : result;
+}
+
 static inline float rwkv_sigmoid(float x) {
     return 1.0f / (1.0f + expf(-x));
 }

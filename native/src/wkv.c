@@ -1,5 +1,7 @@
 #include "wkv.h"
 
+#include "ops.h"
+
 /*
  * The loops below are written over LANES independent partial sums with a fixed final reduction,
  * so compilers vectorize them without reassociating anything: every vector width computes the
@@ -13,6 +15,30 @@
 #else
 #define VECTOR_CLONES
 #endif
+
+/* One token of v4's WKV for channels [begin, end) (wkv.h); r_io is replaced by sigmoid(r) * wkv. */
+VECTOR_CLONES
+static void wkv4_token(size_t begin, size_t end, const float * restrict u, const float * restrict w,
+                       const float * restrict k, const float * restrict v, float * restrict r_io,
+                       float * restrict aa, float * restrict bb, float * restrict pp) {
+    for (size_t i = begin; i < end; i++) {
+        /* Output: weigh the current token by exp(u + k) against the history. */
+        float ww = u[i] + k[i];
+        float q = pp[i] > ww ? pp[i] : ww;
+        float e1 = rwkv_exp(pp[i] - q);
+        float e2 = rwkv_exp(ww - q);
+        float wkv = (e1 * aa[i] + e2 * v[i]) / (e1 * bb[i] + e2);
+        /* Update: decay the history by exp(w), add this token with weight exp(k). */
+        ww = pp[i] + w[i];
+        q = ww > k[i] ? ww : k[i];
+        e1 = rwkv_exp(ww - q);
+        e2 = rwkv_exp(k[i] - q);
+        aa[i] = e1 * aa[i] + e2 * v[i];
+        bb[i] = e1 * bb[i] + e2;
+        pp[i] = q;
+        r_io[i] = wkv / (1.0f + rwkv_exp(-r_io[i]));
+    }
+}
 
 struct wkv_job {
     const struct rwkv_model * model;
@@ -108,6 +134,24 @@ static void wkv5_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
                       job->u + h * S, head_state(job, t, h), job->out + base);
         }
     }
+}
+
+/* v4's channels [begin, end), every token in order. */
+static void wkv4_channels(void * arg, size_t begin, size_t end) {
+    const struct wkv_job * job = arg;
+    const size_t C = job->model->n_embed;
+    for (size_t t = 0; t < job->columns->n; t++) {
+        float * state = rwkv_layer_state(job->model, job->columns, t, job->layer);
+        wkv4_token(begin, end, job->u, job->w, job->k + t * C, job->v + t * C, job->out + t * C, state + 2 * C,
+                   state + 3 * C, state + 4 * C);
+    }
+}
+
+void rwkv_wkv4(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer, const float * u,
+               const float * w, const float * k, const float * v, float * r) {
+    struct wkv_job job = { .model = compute->model, .columns = columns, .layer = layer, .k = k, .v = v, .w = w,
+                           .u = u, .out = r };
+    rwkv_for_channels(compute, columns->n, compute->model->n_embed, wkv4_channels, &job);
 }
 
 void rwkv_wkv5(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer, const float * r,

@@ -13,6 +13,15 @@
 #include "forward.h"
 
 /*
+ * v4, per channel i, with the history sums aa, bb scaled by exp(-pp) so that nothing overflows:
+ *   wkv   = (e^(pp-q) aa + e^(u+k-q) v) / (e^(pp-q) bb + e^(u+k-q)),  q = max(pp, u+k)
+ *   aa, bb, pp = e^(pp+w-q') aa + e^(k-q') v,  e^(pp+w-q') bb + e^(k-q'),  q' = max(pp+w, k)
+ * r is replaced by sigmoid(r) * wkv. Channels are spread over the thread pool in sequence mode.
+ */
+void rwkv_wkv4(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer, const float * u,
+               const float * w, const float * k, const float * v, float * r);
+
+/*
  * v5.x and v6, with i = key channel and j = value channel of head h:
  *   out[j]  = sum_i r[i] * (u[i] * k[i] * v[j] + S[i][j])
  *   S[i][j] = w[i] * S[i][j] + k[i] * v[j]
