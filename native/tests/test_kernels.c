@@ -49,18 +49,18 @@ static bool is_affine(uint32_t type) {
 }
 
 /* How a level arranges quantized activations (kernels.h). */
-enum act_layout { LAYOUT_BLOCKS, LAYOUT_PAIRS, LAYOUT_QUADS };
+enum act_layout { LAYOUT_BLOCKS, LAYOUT_PAIRS, LAYOUT_GROUPS };
 
 static enum act_layout layout_of(const struct rwkv_kernels * kernels) {
     if (kernels->prepare_act == rwkv_prepare_act_pairs) {
         return LAYOUT_PAIRS;
     }
 #ifdef RWKV_HAVE_X86_KERNELS
-    if (kernels->prepare_act == rwkv_prepare_act_quads_avx512) {
-        return LAYOUT_QUADS;
+    if (kernels->prepare_act == rwkv_prepare_act_groups_avx512) {
+        return LAYOUT_GROUPS;
     }
 #endif
-    return kernels->prepare_act == rwkv_prepare_act_quads ? LAYOUT_QUADS : LAYOUT_BLOCKS;
+    return kernels->prepare_act == rwkv_prepare_act_groups ? LAYOUT_GROUPS : LAYOUT_BLOCKS;
 }
 
 /* Bytes a level's prepare_act writes for one column (rwkv_act_bytes rounds this up). */
@@ -71,48 +71,46 @@ static size_t act_used_bytes(enum act_layout layout, uint32_t type, size_t n_in)
     if (layout == LAYOUT_PAIRS) {
         return (n_in / 32 + 1) / 2 * sizeof(struct rwkv_act_pair);
     }
-    if (layout == LAYOUT_QUADS) {
-        return (n_in / 32 + 3) / 4 * sizeof(struct rwkv_act_quad);
+    if (layout == LAYOUT_GROUPS) {
+        return (n_in / 32 + 15) / 16 * sizeof(struct rwkv_act_group);
     }
     return n_in / 32 * (is_affine(type) ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0));
 }
 
-/* The rwkv_act_quad records kernels.h defines, built independently from Q8_0/Q8_1 blocks (malloc'd). */
-static uint8_t * quads_from_blocks(uint32_t type, const uint8_t * blocks, size_t n_in) {
+/* The rwkv_act_group records kernels.h defines, built independently from Q8_0/Q8_1 blocks (malloc'd). */
+static uint8_t * groups_from_blocks(uint32_t type, const uint8_t * blocks, size_t n_in) {
     const size_t n_blocks = n_in / 32;
-    const size_t n_quads = (n_blocks + 3) / 4;
+    const size_t n_groups = (n_blocks + 15) / 16;
     const size_t block_bytes = is_affine(type) ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0);
     const int offset = type == RWKV_TYPE_Q4_0 ? 8 : type == RWKV_TYPE_Q5_0 ? 16 : 0;
-    struct rwkv_act_quad * quads = calloc(n_quads, sizeof *quads);
+    struct rwkv_act_group * groups = calloc(n_groups, sizeof *groups);
     for (size_t b = 0; b < n_blocks; b++) {
-        struct rwkv_act_quad * quad = &quads[b / 4];
-        const size_t part = b % 4;
+        struct rwkv_act_group * group = &groups[b / 16];
+        const size_t in_group = b % 16;
+        struct rwkv_act_quad * quad = &group->quads[in_group / 4];
+        const size_t part = in_group % 4;
+        /* Lane 4L + j holds block 4j + L of the group. */
+        const size_t lane = 4 * part + in_group / 4;
         const int8_t * qs;
         if (is_affine(type)) {
             const struct rwkv_block_q8_1 * block = (const struct rwkv_block_q8_1 *)(blocks + b * block_bytes);
             qs = block->qs;
-            quad->scales[2 * part] = rwkv_fp16_to_fp32(block->d);
-            quad->scales[2 * part + 1] = rwkv_fp16_to_fp32(block->s);
+            group->d[lane] = rwkv_fp16_to_fp32(block->d);
+            group->s[lane] = rwkv_fp16_to_fp32(block->s);
         } else {
             const struct rwkv_block_q8_0 * block = (const struct rwkv_block_q8_0 *)(blocks + b * block_bytes);
             qs = block->qs;
-            quad->scales[2 * part] = rwkv_fp16_to_fp32(block->d);
+            group->d[lane] = rwkv_fp16_to_fp32(block->d);
         }
+        int sum = 0;
         for (int j = 0; j < 16; j++) {
             quad->lo[16 * part + j] = qs[j];
             quad->hi[16 * part + j] = qs[16 + j];
+            sum += qs[j] + qs[16 + j];
         }
+        group->offsets[lane] = offset * sum;
     }
-    for (size_t q = 0; q < n_quads; q++) {
-        for (int i = 0; i < 16; i++) {
-            int sum = 0;
-            for (int k = 0; k < 4; k++) {
-                sum += quads[q].lo[4 * i + k] + quads[q].hi[4 * i + k];
-            }
-            quads[q].offset_sums[i] = offset * sum;
-        }
-    }
-    return (uint8_t *)quads;
+    return (uint8_t *)groups;
 }
 
 /*
@@ -389,8 +387,8 @@ static void test_case(uint32_t type, size_t n_in, size_t n_out, size_t n_cols) {
             enum act_layout layout = layout_of(kernels);
             if (rwkv_type_is_quantized(type) && layout == LAYOUT_PAIRS) {
                 expected = pairs_from_blocks(type, act + c * act_stride, n_in);
-            } else if (rwkv_type_is_quantized(type) && layout == LAYOUT_QUADS) {
-                expected = quads_from_blocks(type, act + c * act_stride, n_in);
+            } else if (rwkv_type_is_quantized(type) && layout == LAYOUT_GROUPS) {
+                expected = groups_from_blocks(type, act + c * act_stride, n_in);
             }
             same_act &= memcmp(act_level + c * act_stride, expected, act_used_bytes(layout, type, n_in)) == 0;
             if (expected != act + c * act_stride) {
@@ -443,7 +441,8 @@ static void test_case(uint32_t type, size_t n_in, size_t n_out, size_t n_cols) {
 static void test_matmul_shapes(void) {
     /* 4100 and 8200: float activations past RWKV_DECODE_ACT_L1_BYTES, where decoding reads four rows at once. */
     static const size_t n_ins_float[] = { 1, 7, 33, 100, 32, 64, 96, 128, 256, 2048, 4096, 4100, 8200 };
-    static const size_t n_ins_quant[] = { 32, 64, 96, 128, 256, 2048, 4096 };
+    /* 544 and 768: whole groups of sixteen blocks and a partial one (AVX-512). */
+    static const size_t n_ins_quant[] = { 32, 64, 96, 128, 256, 544, 768, 2048, 4096 };
     static const size_t n_outs[] = { 1, 3, 17, 64, 257 };
     size_t counter = 0;
     for (size_t t = 0; t < N_TYPES; t++) {
@@ -523,15 +522,22 @@ static void test_prepare_act(void) {
             CHECK(rounded[i] == rwkv_fp16_to_fp32(rwkv_fp32_to_fp16(x[i])));
         }
     }
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP32, 100), 448);
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP16, 64), 256);
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q8_0, 64), 256); /* one (half-empty) quad record */
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q5_1, 2048), 16 * sizeof(struct rwkv_act_quad));
+    CHECK_EQ_INT(sizeof(struct rwkv_act_group), 704);
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP32, 1024), 4096);
+    /* Short rows: a quantized group record (padded to sixteen blocks) outweighs the floats. */
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP32, 100), 704);
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP16, 64), 704);
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q8_0, 64), 704); /* one (mostly empty) group record */
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q5_1, 2048), 32 * sizeof(struct rwkv_act_pair)); /* AVX2 pairs: 3584 */
+    static const size_t n_ins[] = { 32, 96, 512, 4096 };
     for (size_t t = 0; t < N_TYPES; t++) {
-        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(LAYOUT_BLOCKS, TYPES[t], 4096));
-        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(LAYOUT_PAIRS, TYPES[t], 4096));
-        CHECK(rwkv_act_bytes(TYPES[t], 4096) >= act_used_bytes(LAYOUT_QUADS, TYPES[t], 4096));
-        CHECK(rwkv_act_bytes(TYPES[t], 4096) <= rwkv_act_bytes(RWKV_TYPE_FP32, 4096));
+        for (size_t i = 0; i < sizeof n_ins / sizeof n_ins[0]; i++) {
+            const size_t n = n_ins[i];
+            CHECK(rwkv_act_bytes(TYPES[t], n) >= act_used_bytes(LAYOUT_BLOCKS, TYPES[t], n));
+            CHECK(rwkv_act_bytes(TYPES[t], n) >= act_used_bytes(LAYOUT_PAIRS, TYPES[t], n));
+            CHECK(rwkv_act_bytes(TYPES[t], n) >= act_used_bytes(LAYOUT_GROUPS, TYPES[t], n));
+            CHECK(rwkv_act_bytes(TYPES[t], n) <= rwkv_act_bytes(RWKV_TYPE_FP32, n));
+        }
     }
 }
 
@@ -577,8 +583,8 @@ static void test_prepare_act_edges(void) {
                     uint8_t * expected = blocks + c * stride;
                     if (rwkv_type_is_quantized(type) && layout == LAYOUT_PAIRS) {
                         expected = pairs_from_blocks(type, blocks + c * stride, n_in);
-                    } else if (rwkv_type_is_quantized(type) && layout == LAYOUT_QUADS) {
-                        expected = quads_from_blocks(type, blocks + c * stride, n_in);
+                    } else if (rwkv_type_is_quantized(type) && layout == LAYOUT_GROUPS) {
+                        expected = groups_from_blocks(type, blocks + c * stride, n_in);
                     }
                     CHECK_MSG(memcmp(act + c * stride, expected, act_used_bytes(layout, type, n_in)) == 0,
                               "%s %s: edge-case activations, %zu blocks, column %zu", kernels->name,

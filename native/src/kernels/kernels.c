@@ -9,26 +9,30 @@
 #include "data_types.h"
 
 size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in) {
-    size_t bytes;
-    size_t n_blocks = n_in / RWKV_QK;
-    size_t pairs = (n_blocks + 1) / 2 * sizeof(struct rwkv_act_pair);
-    size_t quads = (n_blocks + 3) / 4 * sizeof(struct rwkv_act_quad);
-    pairs = pairs > quads ? pairs : quads;
+    const size_t n_blocks = n_in / RWKV_QK;
+    const size_t pairs = (n_blocks + 1) / 2 * sizeof(struct rwkv_act_pair);
+    const size_t groups = (n_blocks + RWKV_ACT_GROUP_BLOCKS - 1) / RWKV_ACT_GROUP_BLOCKS * sizeof(struct rwkv_act_group);
+    size_t bytes = pairs > groups ? pairs : groups;
     switch (weight_type) {
     case RWKV_TYPE_FP32:
     case RWKV_TYPE_FP16:
-        bytes = n_in * sizeof(float);
+        /* At least any quantized layout's size for the same n_in (see kernels.h). */
+        if (n_in * sizeof(float) > bytes) {
+            bytes = n_in * sizeof(float);
+        }
         break;
     case RWKV_TYPE_Q4_0:
     case RWKV_TYPE_Q5_0:
     case RWKV_TYPE_Q8_0:
-        bytes = n_blocks * sizeof(struct rwkv_block_q8_0);
-        bytes = bytes > pairs ? bytes : pairs;
+        if (n_blocks * sizeof(struct rwkv_block_q8_0) > bytes) {
+            bytes = n_blocks * sizeof(struct rwkv_block_q8_0);
+        }
         break;
     case RWKV_TYPE_Q4_1:
     case RWKV_TYPE_Q5_1:
-        bytes = n_blocks * sizeof(struct rwkv_block_q8_1);
-        bytes = bytes > pairs ? bytes : pairs;
+        if (n_blocks * sizeof(struct rwkv_block_q8_1) > bytes) {
+            bytes = n_blocks * sizeof(struct rwkv_block_q8_1);
+        }
         break;
     default:
         return 0;

@@ -58,19 +58,30 @@ struct rwkv_act_pair {
 };
 
 /*
- * The AVX-512 level reads them as one record per four blocks A, B, C, D (missing blocks are all
- * zeros), for 512-bit dot products. Same size per element as the pairs.
+ * The AVX-512 level reads them as one record per sixteen blocks (missing blocks are all zeros): the
+ * elements of each four blocks A-D (a quad) side by side for 512-bit dot products, and the scales
+ * of all sixteen in the order the kernels reduce their dot products to, so that one multiply
+ * scales sixteen blocks: lane 4L + j holds block 4j + L (quad j's block L), RWKV_ACT_GROUP_LANE.
  */
 struct rwkv_act_quad {
     int8_t lo[64];            /* elements 0-15 of A, then of B, C and D */
     int8_t hi[64];            /* elements 16-31 of A, B, C and D */
-    int32_t offset_sums[16];  /* Q4_0/Q5_0: k * (lo[4i..4i+3] + hi[4i..4i+3]), k = 8 / 16; else 0 */
-    float scales[8];          /* d_A, s_A, d_B, s_B, d_C, s_C, d_D, s_D (s = 0 for Q8_0 blocks) */
+};
+
+#define RWKV_ACT_GROUP_BLOCKS 16
+#define RWKV_ACT_GROUP_LANE(block) (4 * ((block) % 4) + (block) / 4)
+
+struct rwkv_act_group {
+    struct rwkv_act_quad quads[4];
+    float d[16];              /* per lane: the block's d */
+    float s[16];              /* per lane: the block's s (0 for Q8_0 blocks) */
+    int32_t offsets[16];      /* per lane, Q4_0/Q5_0: k * (sum of the block's q), k = 8 / 16; else 0 */
 };
 
 /*
  * Bytes of one activation vector of n_in elements for weights of type weight_type, rounded up to a
- * multiple of 64 so it is also a valid act_stride. Never more than for FP32 (4 * n_in, rounded).
+ * multiple of 64 so it is also a valid act_stride. FP32's is the largest (4 * n_in, or more for
+ * short rows, whose quantized groups are padded to sixteen blocks): a buffer sized by it fits all.
  */
 size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in);
 
@@ -127,12 +138,12 @@ void rwkv_prepare_act_portable(uint32_t weight_type, const float * x, size_t x_s
 void rwkv_prepare_act_pairs(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                             void * act, size_t act_stride);
 
-/* The prepare_act of the AVX-512 level: FP32/FP16 as above, quantized types as rwkv_act_quad records. */
-void rwkv_prepare_act_quads(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
+/* The prepare_act of the AVX-512 level: FP32/FP16 as above, quantized types as rwkv_act_group records. */
+void rwkv_prepare_act_groups(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                             void * act, size_t act_stride);
 
 /* The same records computed with AVX-512 (prepare_avx512.c), byte for byte. */
-void rwkv_prepare_act_quads_avx512(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
+void rwkv_prepare_act_groups_avx512(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                                    void * act, size_t act_stride);
 
 /* The best kernels for this CPU, honouring JRWKV_KERNELS=scalar|avx2|avx512|avx512vnni to ask for a lower level. */

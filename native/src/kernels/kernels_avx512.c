@@ -4,7 +4,7 @@
  * Decoding streams one weight row at a time against the activation column (four where float
  * activations outgrow L1, kernels.h); sequence mode walks
  * cache-sized row tiles, several columns at a time. Float weights use 4 x 4 tiles of 512-bit
- * accumulators; quantized weights use four-block steps (quads_avx512.h), with VNNI's dot product
+ * accumulators; quantized weights use sixteen-block steps (quads_avx512.h), with VNNI's dot product
  * instruction where the CPU has it (kernels_avx512_vnni.c). Every output element goes through the
  * same instructions whatever its tile's shape, so results never depend on n_cols or the row range.
  */
@@ -314,7 +314,7 @@ static void matmul_avx512_vnni(const struct rwkv_matrix * w, const void * act, s
 
 const struct rwkv_kernels rwkv_kernels_avx512 = {
     .name = "avx512",
-    .prepare_act = rwkv_prepare_act_quads_avx512,
+    .prepare_act = rwkv_prepare_act_groups_avx512,
     .matmul = matmul_avx512,
     .quantize_row = rwkv_quantize_row_avx2,
 };
@@ -322,7 +322,7 @@ const struct rwkv_kernels rwkv_kernels_avx512 = {
 /* The same, with VNNI dot products for quantized weights (same results, fewer instructions). */
 const struct rwkv_kernels rwkv_kernels_avx512vnni = {
     .name = "avx512vnni",
-    .prepare_act = rwkv_prepare_act_quads_avx512,
+    .prepare_act = rwkv_prepare_act_groups_avx512,
     .matmul = matmul_avx512_vnni,
     .quantize_row = rwkv_quantize_row_avx2,
 };

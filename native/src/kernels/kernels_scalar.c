@@ -154,52 +154,52 @@ void rwkv_prepare_act_pairs(uint32_t weight_type, const float * x, size_t x_stri
     }
 }
 
-/* One column of Q8_0/Q8_1 blocks rearranged into rwkv_act_quad records. */
-static void quad_column(uint32_t weight_type, const uint8_t * blocks, size_t n_blocks, struct rwkv_act_quad * quads) {
+/* One column of Q8_0/Q8_1 blocks rearranged into rwkv_act_group records. */
+static void group_column(uint32_t weight_type, const uint8_t * blocks, size_t n_blocks, struct rwkv_act_group * groups) {
     const bool affine = weight_type == RWKV_TYPE_Q4_1 || weight_type == RWKV_TYPE_Q5_1;
     const size_t block_bytes = affine ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0);
     const size_t qs = affine ? offsetof(struct rwkv_block_q8_1, qs) : offsetof(struct rwkv_block_q8_0, qs);
     const int offset = weight_offset(weight_type);
-    for (size_t q = 0; q < (n_blocks + 3) / 4; q++) {
-        struct rwkv_act_quad * quad = &quads[q];
-        memset(quad, 0, sizeof *quad);
-        for (size_t part = 0; part < 4 && 4 * q + part < n_blocks; part++) {
-            const uint8_t * block = blocks + (4 * q + part) * block_bytes;
-            memcpy(quad->lo + 16 * part, block + qs, 16);
-            memcpy(quad->hi + 16 * part, block + qs + 16, 16);
+    for (size_t g = 0; g * RWKV_ACT_GROUP_BLOCKS < n_blocks; g++) {
+        struct rwkv_act_group * group = &groups[g];
+        memset(group, 0, sizeof *group);
+        for (size_t i = 0; i < RWKV_ACT_GROUP_BLOCKS && g * RWKV_ACT_GROUP_BLOCKS + i < n_blocks; i++) {
+            const uint8_t * block = blocks + (g * RWKV_ACT_GROUP_BLOCKS + i) * block_bytes;
+            struct rwkv_act_quad * quad = &group->quads[i / 4];
+            memcpy(quad->lo + 16 * (i % 4), block + qs, 16);
+            memcpy(quad->hi + 16 * (i % 4), block + qs + 16, 16);
+            const size_t lane = RWKV_ACT_GROUP_LANE(i);
             uint16_t d, s;
             memcpy(&d, block, 2);
-            quad->scales[2 * part] = rwkv_fp16_to_fp32(d);
+            group->d[lane] = rwkv_fp16_to_fp32(d);
             if (affine) {
                 memcpy(&s, block + 2, 2);
-                quad->scales[2 * part + 1] = rwkv_fp16_to_fp32(s);
+                group->s[lane] = rwkv_fp16_to_fp32(s);
             }
-        }
-        for (int i = 0; i < 16; i++) {
             int sum = 0;
-            for (int k = 0; k < 4; k++) {
-                sum += quad->lo[4 * i + k] + quad->hi[4 * i + k];
+            for (int k = 0; k < 32; k++) {
+                sum += (int8_t)block[qs + k];
             }
-            quad->offset_sums[i] = offset * sum;
+            group->offsets[lane] = offset * sum;
         }
     }
 }
 
-void rwkv_prepare_act_quads(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
+void rwkv_prepare_act_groups(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                             void * act, size_t act_stride) {
     if (!rwkv_type_is_quantized(weight_type)) {
         rwkv_prepare_act_portable(weight_type, x, x_stride, n_in, n_cols, act, act_stride);
         return;
     }
     const size_t n_blocks = n_in / RWKV_QK;
-    /* Through a small buffer of standard blocks, 64 (a multiple of four) at a time. */
+    /* Through a small buffer of standard blocks, 64 (a multiple of sixteen) at a time. */
     uint8_t blocks[64 * sizeof(struct rwkv_block_q8_1)];
     for (size_t c = 0; c < n_cols; c++) {
-        struct rwkv_act_quad * quads = (struct rwkv_act_quad *)((uint8_t *)act + c * act_stride);
+        struct rwkv_act_group * groups = (struct rwkv_act_group *)((uint8_t *)act + c * act_stride);
         for (size_t first = 0; first < n_blocks; first += 64) {
             size_t count = n_blocks - first < 64 ? n_blocks - first : 64;
             prepare_column(weight_type, x + c * x_stride + first * RWKV_QK, count * RWKV_QK, blocks);
-            quad_column(weight_type, blocks, count, quads + first / 4);
+            group_column(weight_type, blocks, count, groups + first / RWKV_ACT_GROUP_BLOCKS);
         }
     }
 }

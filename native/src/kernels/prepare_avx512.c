@@ -1,8 +1,8 @@
 /*
  * The AVX-512 level's activation conversion: for quantized weights each 32-element block is
- * quantized to Q8 in two 512-bit registers and written straight into rwkv_act_quad records; for
+ * quantized to Q8 in two 512-bit registers and written straight into rwkv_act_group records; for
  * FP16 weights (in quantized files) the inputs are rounded with F16C. Byte for byte what
- * rwkv_prepare_act_quads makes (test_kernels compares them): the same maximum (NaN never wins),
+ * rwkv_prepare_act_groups makes (test_kernels compares them): the same maximum (NaN never wins),
  * one division, a multiply and round-half-even per element, the binary16 scales through the same
  * software conversion. In sequence mode the portable loop cost about a tenth of a quantized
  * product's time.
@@ -44,29 +44,24 @@ static int weight_offset(uint32_t weight_type) {
     return weight_type == RWKV_TYPE_Q4_0 ? 8 : weight_type == RWKV_TYPE_Q5_0 ? 16 : 0;
 }
 
-static void quad_record(uint32_t weight_type, const float * x, size_t n_blocks, struct rwkv_act_quad * quad) {
+/* Group record `group` of a column from its first n_blocks (1..16 used) blocks of floats at x. */
+static void group_record(uint32_t weight_type, const float * x, size_t n_blocks, struct rwkv_act_group * group) {
     const bool affine = weight_type == RWKV_TYPE_Q4_1 || weight_type == RWKV_TYPE_Q5_1;
-    memset(quad, 0, sizeof *quad);
-    for (size_t part = 0; part < 4 && part < n_blocks; part++) {
+    const int offset = weight_offset(weight_type);
+    memset(group, 0, sizeof *group);
+    for (size_t i = 0; i < RWKV_ACT_GROUP_BLOCKS && i < n_blocks; i++) {
         __m128i lo, hi;
         int sum_q;
-        const float d = quantize_block(x + part * RWKV_QK, &lo, &hi, &sum_q);
-        _mm_storeu_si128((__m128i *)(quad->lo + 16 * part), lo);
-        _mm_storeu_si128((__m128i *)(quad->hi + 16 * part), hi);
-        quad->scales[2 * part] = rwkv_fp16_to_fp32(rwkv_fp32_to_fp16(d));
+        const float d = quantize_block(x + i * RWKV_QK, &lo, &hi, &sum_q);
+        struct rwkv_act_quad * quad = &group->quads[i / 4];
+        _mm_storeu_si128((__m128i *)(quad->lo + 16 * (i % 4)), lo);
+        _mm_storeu_si128((__m128i *)(quad->hi + 16 * (i % 4)), hi);
+        const size_t lane = RWKV_ACT_GROUP_LANE(i);
+        group->d[lane] = rwkv_fp16_to_fp32(rwkv_fp32_to_fp16(d));
         if (affine) {
-            quad->scales[2 * part + 1] = rwkv_fp16_to_fp32(rwkv_fp32_to_fp16(d * (float)sum_q));
+            group->s[lane] = rwkv_fp16_to_fp32(rwkv_fp32_to_fp16(d * (float)sum_q));
         }
-    }
-    const int offset = weight_offset(weight_type);
-    if (offset != 0) {
-        /* offset * (lo[4i..4i+3] + hi[4i..4i+3]): byte pairs, then pairs of pairs, exactly. */
-        const __m512i ones8 = _mm512_set1_epi8(1);
-        const __m512i ones16 = _mm512_set1_epi16(1);
-        const __m512i sums = _mm512_add_epi32(
-            _mm512_madd_epi16(_mm512_maddubs_epi16(ones8, _mm512_loadu_si512(quad->lo)), ones16),
-            _mm512_madd_epi16(_mm512_maddubs_epi16(ones8, _mm512_loadu_si512(quad->hi)), ones16));
-        _mm512_storeu_si512(quad->offset_sums, _mm512_mullo_epi32(sums, _mm512_set1_epi32(offset)));
+        group->offsets[lane] = offset * sum_q;
     }
 }
 
@@ -89,7 +84,7 @@ static void round_to_fp16(const float * x, size_t n, float * out) {
     }
 }
 
-void rwkv_prepare_act_quads_avx512(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in,
+void rwkv_prepare_act_groups_avx512(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in,
                                    size_t n_cols, void * act, size_t act_stride) {
     if (weight_type == RWKV_TYPE_FP16) {
         for (size_t c = 0; c < n_cols; c++) {
@@ -103,9 +98,10 @@ void rwkv_prepare_act_quads_avx512(uint32_t weight_type, const float * x, size_t
     }
     const size_t n_blocks = n_in / RWKV_QK;
     for (size_t c = 0; c < n_cols; c++) {
-        struct rwkv_act_quad * quads = (struct rwkv_act_quad *)((uint8_t *)act + c * act_stride);
-        for (size_t q = 0; 4 * q < n_blocks; q++) {
-            quad_record(weight_type, x + c * x_stride + 4 * q * RWKV_QK, n_blocks - 4 * q, &quads[q]);
+        struct rwkv_act_group * groups = (struct rwkv_act_group *)((uint8_t *)act + c * act_stride);
+        for (size_t g = 0; g * RWKV_ACT_GROUP_BLOCKS < n_blocks; g++) {
+            group_record(weight_type, x + c * x_stride + g * RWKV_ACT_GROUP_BLOCKS * RWKV_QK,
+                         n_blocks - g * RWKV_ACT_GROUP_BLOCKS, &groups[g]);
         }
     }
 }

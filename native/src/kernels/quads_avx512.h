@@ -1,13 +1,17 @@
 /*
- * AVX-512 products of quantized weights with rwkv_act_quad activations: four blocks (128 weights)
- * per step in 512-bit registers. Included by kernels_avx512.c (integer dots with maddubs) and
- * kernels_avx512_vnni.c (with VNNI's dpbusd), which define QUAD_DOT_VNNI as 0 or 1 first. The
- * integer sums are exact either way and every float operation is the same, so both give the same
- * bits; so do the one-column (decoding) and many-column (sequence) tiles.
+ * AVX-512 products of quantized weights with rwkv_act_group activations: sixteen blocks (512
+ * weights) per step, as four quads of four blocks in 512-bit registers. Included by
+ * kernels_avx512.c (integer dots with maddubs) and kernels_avx512_vnni.c (with VNNI's dpbusd),
+ * which define QUAD_DOT_VNNI as 0 or 1 first. The integer sums are exact either way and every
+ * float operation is the same, so both give the same bits; so do the one-column (decoding) and
+ * many-column (sequence) tiles.
  *
- * Per step and column: int32 lane i holds the exact dot of bytes 4i..4i+3 of the lo and hi
- * halves (lanes 0-3 block A, 4-7 B, 8-11 C, 12-15 D); it is scaled by its block's d_w * d_x and
- * added to a float accumulator. Q4_1/Q5_1 add m_w * s_x per block in a second accumulator.
+ * Per quad and column, int32 lane i holds the exact dot of bytes 4i..4i+3 of the lo and hi halves
+ * (lanes 4L..4L+3: block L). The four quads' lanes are then added up per block, exactly, into one
+ * vector whose lane 4L + j is block 4j + L (kernels.h's group order), so one multiply of the
+ * weight and activation scales, one conversion and one multiply-add per sixteen blocks apply
+ * d_w * d_x to each block's dot; Q4_1/Q5_1 add m_w * s_x per block with a second multiply-add.
+ * Per-block float work per quad was the larger part of a product's instructions.
  */
 #ifndef QUAD_DOT_VNNI
 #error "define QUAD_DOT_VNNI (0 or 1) before including quads_avx512.h"
@@ -71,25 +75,15 @@ QUAD_ALWAYS_INLINE __m512i quad_gather16(const uint8_t * p, size_t block_bytes) 
     return _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 3 * block_bytes)), 3);
 }
 
-/* One weight quad: unsigned bytes (Q8_0: |q|, with the signs in masks) and scales d, m per block. */
+/* One weight quad: unsigned bytes (Q8_0: |q|, with the signs in masks). */
 struct weight_quad {
     __m512i lo, hi;
     __mmask64 negative_lo, negative_hi;
-    __m256 scales; /* d_A, m_A, d_B, m_B, ... (m = 0 for types without a minimum) */
 };
 
 QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad(uint32_t type, const uint8_t * a) {
     const size_t bytes = quad_block_bytes(type);
     struct weight_quad w;
-    /* The first dword of each block: d, and m for the affine types (other bytes masked off). */
-    __m128i dm = _mm_cvtsi32_si128((int)quad_load32(a));
-    dm = _mm_insert_epi32(dm, (int)quad_load32(a + bytes), 1);
-    dm = _mm_insert_epi32(dm, (int)quad_load32(a + 2 * bytes), 2);
-    dm = _mm_insert_epi32(dm, (int)quad_load32(a + 3 * bytes), 3);
-    if (!quad_affine(type)) {
-        dm = _mm_and_si128(dm, _mm_set1_epi32(0xffff));
-    }
-    w.scales = _mm256_cvtph_ps(dm);
     w.negative_lo = w.negative_hi = 0;
     if (type == RWKV_TYPE_Q8_0) {
         __m512i lo = quad_gather16(a + 2, bytes);
@@ -122,8 +116,51 @@ QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad(uint32_t type, const uint
     return w;
 }
 
+/* A group's sixteen weight scales d (and m, for Q4_1/Q5_1) in the group lane order. */
+struct weight_scales {
+    __m512 d, m;
+};
+
+QUAD_ALWAYS_INLINE struct weight_scales scales_from_halves(uint32_t type, __m512i halves) {
+    struct weight_scales w;
+    w.d = _mm512_cvtph_ps(_mm512_castsi512_si256(halves));
+    w.m = quad_affine(type) ? _mm512_cvtph_ps(_mm512_extracti64x4_epi64(halves, 1)) : _mm512_setzero_ps();
+    return w;
+}
+
+/* The scales of a group whose first n_quads (1-4) quads hold blocks: one dword per block. (A word
+   permute of the group read in 64-byte pieces was no faster.) */
+QUAD_ALWAYS_INLINE struct weight_scales load_weight_scales(uint32_t type, const uint8_t * group, int n_quads) {
+    const size_t bytes = quad_block_bytes(type);
+    /* The first dword of each block (binary16 d, then m for the affine types), in block order,
+       zero for the quads past the row's end... */
+    __m128i quads[4];
+    for (int j = 0; j < 4; j++) {
+        if (j >= n_quads) {
+            quads[j] = _mm_setzero_si128();
+            continue;
+        }
+        const uint8_t * a = group + 4 * j * bytes;
+        __m128i v = _mm_cvtsi32_si128((int)quad_load32(a));
+        v = _mm_insert_epi32(v, (int)quad_load32(a + bytes), 1);
+        v = _mm_insert_epi32(v, (int)quad_load32(a + 2 * bytes), 2);
+        quads[j] = _mm_insert_epi32(v, (int)quad_load32(a + 3 * bytes), 3);
+    }
+    __m512i dm = _mm512_castsi128_si512(quads[0]);
+    dm = _mm512_inserti32x4(dm, quads[1], 1);
+    dm = _mm512_inserti32x4(dm, quads[2], 2);
+    dm = _mm512_inserti32x4(dm, quads[3], 3);
+    /* ...then the d halves (even words) of blocks 4j + L to lanes 4L + j, and the m halves (odd
+       words) the same 16 lanes further. */
+    static const uint16_t order[32] = { 0, 8, 16, 24, 2, 10, 18, 26, 4, 12, 20, 28, 6, 14, 22, 30,
+                                        1, 9, 17, 25, 3, 11, 19, 27, 5, 13, 21, 29, 7, 15, 23, 31 };
+    return scales_from_halves(type, _mm512_permutexvar_epi16(_mm512_loadu_si512(order), dm));
+}
+
 /* Exact dots: int32 lane i = sum over bytes 4i..4i+3 of lo and hi. */
-QUAD_ALWAYS_INLINE __m512i quad_dot(uint32_t type, const struct weight_quad * w, __m512i x_lo, __m512i x_hi) {
+QUAD_ALWAYS_INLINE __m512i quad_dot(uint32_t type, const struct weight_quad * w, const struct rwkv_act_quad * x) {
+    __m512i x_lo = _mm512_loadu_si512(x->lo);
+    __m512i x_hi = _mm512_loadu_si512(x->hi);
     if (type == RWKV_TYPE_Q8_0) {
         /* |w| * (x with w's sign); |x| <= 127, so negating is exact. */
         x_lo = _mm512_mask_sub_epi8(x_lo, w->negative_lo, _mm512_setzero_si512(), x_lo);
@@ -144,6 +181,15 @@ QUAD_ALWAYS_INLINE __m512i quad_dot(uint32_t type, const struct weight_quad * w,
 #endif
 }
 
+/* Four quads' dots summed per block, exactly: lane 4L + j = block L of quad j. */
+QUAD_ALWAYS_INLINE __m512i block_sums(__m512i d0, __m512i d1, __m512i d2, __m512i d3) {
+    /* In each 128-bit lane L (block L): partial sums 0 + 2 and 1 + 3 of d0 and d1, interleaved... */
+    const __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(d0, d1), _mm512_unpackhi_epi32(d0, d1));
+    const __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(d2, d3), _mm512_unpackhi_epi32(d2, d3));
+    /* ...and of d2 and d3; adding those halves leaves [d0, d1, d2, d3]'s whole block L. */
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
+}
+
 QUAD_ALWAYS_INLINE float quad_sum512(__m512 v) {
     __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
     __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
@@ -151,11 +197,33 @@ QUAD_ALWAYS_INLINE float quad_sum512(__m512 v) {
     return _mm_cvtss_f32(_mm_add_ss(s4, _mm_movehdup_ps(s4)));
 }
 
-/* Lanes 1, 3, 5, 7: the m_w * s_x sums. */
-QUAD_ALWAYS_INLINE float quad_sum_odd(__m256 v) {
-    float lanes[8];
-    _mm256_storeu_ps(lanes, v);
-    return (lanes[1] + lanes[3]) + (lanes[5] + lanes[7]);
+/* One group of weights against n_cols columns: n_quads (1-4) whole quads at `group`, zero after them. */
+QUAD_ALWAYS_INLINE void accumulate_group(uint32_t type, const uint8_t * group, int n_quads, const uint8_t * act,
+                                         size_t act_stride, size_t g, int n_cols, __m512 acc[QUAD_COLS]) {
+    const size_t bytes = quad_block_bytes(type);
+    /* Scales first: their loads touch the group's lines in ascending order, which the hardware
+       prefetchers need (scales after the quads cost Q8_0 decoding from memory 30%). */
+    const struct weight_scales scales = load_weight_scales(type, group, n_quads);
+    struct weight_quad w[4];
+    for (int j = 0; j < n_quads; j++) {
+        w[j] = load_weight_quad(type, group + 4 * j * bytes);
+    }
+    for (int c = 0; c < n_cols; c++) {
+        const struct rwkv_act_group * x = (const struct rwkv_act_group *)(act + c * act_stride) + g;
+        __m512i dots[4];
+        for (int j = 0; j < 4; j++) {
+            dots[j] = j < n_quads ? quad_dot(type, &w[j], &x->quads[j]) : _mm512_setzero_si512();
+        }
+        __m512i sums = block_sums(dots[0], dots[1], dots[2], dots[3]);
+        if (quad_has_offset(type)) {
+            sums = _mm512_sub_epi32(sums, _mm512_loadu_si512(x->offsets));
+        }
+        const __m512 products = _mm512_mul_ps(scales.d, _mm512_loadu_ps(x->d));
+        acc[c] = _mm512_fmadd_ps(products, _mm512_cvtepi32_ps(sums), acc[c]);
+        if (quad_affine(type)) {
+            acc[c] = _mm512_fmadd_ps(scales.m, _mm512_loadu_ps(x->s), acc[c]);
+        }
+    }
 }
 
 /* One weight row against n_cols activation columns (n_cols <= QUAD_COLS). */
@@ -163,55 +231,46 @@ QUAD_ALWAYS_INLINE void quad_tile(uint32_t type, const struct rwkv_matrix * m, s
                                   size_t act_stride, int n_cols, float * y, size_t y_stride) {
     const size_t bytes = quad_block_bytes(type);
     const size_t n_blocks = m->n_in / RWKV_QK;
+    const size_t group_bytes = RWKV_ACT_GROUP_BLOCKS * bytes;
     const uint8_t * weights = m->data + row * m->row_bytes;
-    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6);
     __m512 acc[QUAD_COLS];
-    __m256 acc_min[QUAD_COLS];
     for (int c = 0; c < n_cols; c++) {
         acc[c] = _mm512_setzero_ps();
-        acc_min[c] = _mm256_setzero_ps();
     }
-    /* A last partial quad is read from a copy padded with zero blocks (zero scales: no contribution). */
-    uint8_t padded[4 * 34];
-    for (size_t q = 0; 4 * q < n_blocks; q++) {
-        const uint8_t * quad = weights + 4 * q * bytes;
-        if (4 * q + 4 > n_blocks) {
-            memset(padded, 0, sizeof padded);
-            memcpy(padded, quad, (n_blocks - 4 * q) * bytes);
-            quad = padded;
-        }
+    for (size_t g = 0; g * RWKV_ACT_GROUP_BLOCKS < n_blocks; g++) {
+        const uint8_t * group = weights + g * group_bytes;
         if (n_cols == QUAD_COLS) {
             /* Sequence mode spends long enough per row that the hardware prefetchers fall behind
                when rows come from memory: ask for the row four ahead into L2 (8 columns of
                2048 x 16384 Q8_0: 44.5 -> 61.1 GMAC/s; Q5_1 1024 x 65536: 56.3 -> 62.3). */
-            const char * ahead = (const char *)(weights + 4 * q * bytes) + PREFETCH_ROWS_AHEAD * m->row_bytes;
-            _mm_prefetch(ahead, _MM_HINT_T1);
-            _mm_prefetch(ahead + 64, _MM_HINT_T1);
-            if (4 * bytes > 128) {
-                _mm_prefetch(ahead + 128, _MM_HINT_T1);
+            const char * ahead = (const char *)group + PREFETCH_ROWS_AHEAD * m->row_bytes;
+            for (size_t line = 0; line < group_bytes; line += 64) {
+                _mm_prefetch(ahead + line, _MM_HINT_T1);
             }
         }
-        struct weight_quad w = load_weight_quad(type, quad);
-        for (int c = 0; c < n_cols; c++) {
-            const struct rwkv_act_quad * x = (const struct rwkv_act_quad *)(act + c * act_stride) + q;
-            __m512i dot = quad_dot(type, &w, _mm512_loadu_si512(x->lo), _mm512_loadu_si512(x->hi));
-            if (quad_has_offset(type)) {
-                dot = _mm512_sub_epi32(dot, _mm512_loadu_si512(x->offset_sums));
+        const size_t left = n_blocks - g * RWKV_ACT_GROUP_BLOCKS;
+        if (left >= RWKV_ACT_GROUP_BLOCKS) {
+            accumulate_group(type, group, 4, act, act_stride, g, n_cols, acc);
+        } else if (left % 4 == 0) {
+            /* The row's last group, with fewer quads (a constant each, so they stay in registers). */
+            if (left == 4) {
+                accumulate_group(type, group, 1, act, act_stride, g, n_cols, acc);
+            } else if (left == 8) {
+                accumulate_group(type, group, 2, act, act_stride, g, n_cols, acc);
+            } else {
+                accumulate_group(type, group, 3, act, act_stride, g, n_cols, acc);
             }
-            __m256 products = _mm256_mul_ps(w.scales, _mm256_loadu_ps(x->scales));
-            __m512 scales = _mm512_permutexvar_ps(spread, _mm512_castps256_ps512(products));
-            acc[c] = _mm512_fmadd_ps(scales, _mm512_cvtepi32_ps(dot), acc[c]);
-            if (quad_affine(type)) {
-                acc_min[c] = _mm256_add_ps(acc_min[c], products);
-            }
+        } else {
+            /* ...ending in a partial quad (rows of n_in not a multiple of 128): from a copy padded
+               with zero blocks (zero scales, no contribution). */
+            uint8_t padded[RWKV_ACT_GROUP_BLOCKS * 34];
+            memset(padded, 0, sizeof padded);
+            memcpy(padded, group, left * bytes);
+            accumulate_group(type, padded, (int)((left + 3) / 4), act, act_stride, g, n_cols, acc);
         }
     }
     for (int c = 0; c < n_cols; c++) {
-        float sum = quad_sum512(acc[c]);
-        if (quad_affine(type)) {
-            sum += quad_sum_odd(acc_min[c]);
-        }
-        y[c * y_stride + row] = sum;
+        y[c * y_stride + row] = quad_sum512(acc[c]);
     }
 }
 
