@@ -82,7 +82,8 @@ static uint8_t * groups_from_blocks(uint32_t type, const uint8_t * blocks, size_
     const size_t n_blocks = n_in / 32;
     const size_t n_groups = (n_blocks + 15) / 16;
     const size_t block_bytes = is_affine(type) ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0);
-    const int offset = type == RWKV_TYPE_Q4_0 ? 8 : type == RWKV_TYPE_Q5_0 ? 16 : 0;
+    /* Q8_0: 128, for the VNNI tiles' unsigned reading of its weights. */
+    const int offset = type == RWKV_TYPE_Q4_0 ? 8 : type == RWKV_TYPE_Q5_0 ? 16 : type == RWKV_TYPE_Q8_0 ? 128 : 0;
     struct rwkv_act_group * groups = calloc(n_groups, sizeof *groups);
     for (size_t b = 0; b < n_blocks; b++) {
         struct rwkv_act_group * group = &groups[b / 16];

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rwkv.h"
+
 /* A weight matrix used as y = W x: n_out rows of n_in elements, in the file's type. */
 struct rwkv_matrix {
     uint32_t type;          /* enum rwkv_data_type */
@@ -75,8 +77,19 @@ struct rwkv_act_group {
     struct rwkv_act_quad quads[4];
     float d[16];              /* per lane: the block's d */
     float s[16];              /* per lane: the block's s (0 for Q8_0 blocks) */
-    int32_t offsets[16];      /* per lane, Q4_0/Q5_0: k * (sum of the block's q), k = 8 / 16; else 0 */
+    int32_t offsets[16];      /* per lane: rwkv_act_group_offset(type) * (sum of the block's q) */
 };
+
+/* The k of rwkv_act_group.offsets: the weights' stored offset (Q4_0 8, Q5_0 16; Q8_0 128 for the
+   VNNI tiles, which read its signed weights as unsigned bytes plus 128); 0 for Q4_1/Q5_1. */
+static inline int rwkv_act_group_offset(uint32_t weight_type) {
+    switch (weight_type) {
+    case RWKV_TYPE_Q4_0: return 8;
+    case RWKV_TYPE_Q5_0: return 16;
+    case RWKV_TYPE_Q8_0: return 128;
+    default: return 0;
+    }
+}
 
 /*
  * Bytes of one activation vector of n_in elements for weights of type weight_type, rounded up to a

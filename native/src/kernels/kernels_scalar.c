@@ -159,7 +159,7 @@ static void group_column(uint32_t weight_type, const uint8_t * blocks, size_t n_
     const bool affine = weight_type == RWKV_TYPE_Q4_1 || weight_type == RWKV_TYPE_Q5_1;
     const size_t block_bytes = affine ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0);
     const size_t qs = affine ? offsetof(struct rwkv_block_q8_1, qs) : offsetof(struct rwkv_block_q8_0, qs);
-    const int offset = weight_offset(weight_type);
+    const int offset = rwkv_act_group_offset(weight_type);
     for (size_t g = 0; g * RWKV_ACT_GROUP_BLOCKS < n_blocks; g++) {
         struct rwkv_act_group * group = &groups[g];
         memset(group, 0, sizeof *group);

@@ -39,15 +39,10 @@ static float quantize_block(const float * x, __m128i * lo, __m128i * hi, int * s
     return amax / 127.0f;
 }
 
-/* Q4_0 / Q5_0 weights store q + 8 / q + 16; the products subtract that offset times the activations. */
-static int weight_offset(uint32_t weight_type) {
-    return weight_type == RWKV_TYPE_Q4_0 ? 8 : weight_type == RWKV_TYPE_Q5_0 ? 16 : 0;
-}
-
 /* Group record `group` of a column from its first n_blocks (1..16 used) blocks of floats at x. */
 static void group_record(uint32_t weight_type, const float * x, size_t n_blocks, struct rwkv_act_group * group) {
     const bool affine = weight_type == RWKV_TYPE_Q4_1 || weight_type == RWKV_TYPE_Q5_1;
-    const int offset = weight_offset(weight_type);
+    const int offset = rwkv_act_group_offset(weight_type);
     memset(group, 0, sizeof *group);
     for (size_t i = 0; i < RWKV_ACT_GROUP_BLOCKS && i < n_blocks; i++) {
         __m128i lo, hi;

@@ -57,8 +57,15 @@ QUAD_ALWAYS_INLINE bool quad_affine(uint32_t type) {
     return type == RWKV_TYPE_Q4_1 || type == RWKV_TYPE_Q5_1;
 }
 
+/*
+ * Q8_0's signed weights: with VNNI they are read as unsigned bytes q + 128 (one xor) and the
+ * activations' 128 * sum per block is subtracted once per block sum; without VNNI (maddubs sums
+ * byte pairs in int16, where 255 * 127 * 2 overflows) as |q| with the sign moved to the activations.
+ */
+#define Q8_0_AS_UNSIGNED QUAD_DOT_VNNI
+
 QUAD_ALWAYS_INLINE bool quad_has_offset(uint32_t type) {
-    return type == RWKV_TYPE_Q4_0 || type == RWKV_TYPE_Q5_0;
+    return type == RWKV_TYPE_Q4_0 || type == RWKV_TYPE_Q5_0 || (Q8_0_AS_UNSIGNED && type == RWKV_TYPE_Q8_0);
 }
 
 QUAD_ALWAYS_INLINE uint32_t quad_load32(const uint8_t * p) {
@@ -85,6 +92,12 @@ QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad(uint32_t type, const uint
     const size_t bytes = quad_block_bytes(type);
     struct weight_quad w;
     w.negative_lo = w.negative_hi = 0;
+    if (type == RWKV_TYPE_Q8_0 && Q8_0_AS_UNSIGNED) {
+        const __m512i bias = _mm512_set1_epi8((char)0x80);
+        w.lo = _mm512_xor_si512(quad_gather16(a + 2, bytes), bias);
+        w.hi = _mm512_xor_si512(quad_gather16(a + 18, bytes), bias);
+        return w;
+    }
     if (type == RWKV_TYPE_Q8_0) {
         __m512i lo = quad_gather16(a + 2, bytes);
         __m512i hi = quad_gather16(a + 18, bytes);
@@ -161,7 +174,7 @@ QUAD_ALWAYS_INLINE struct weight_scales load_weight_scales(uint32_t type, const 
 QUAD_ALWAYS_INLINE __m512i quad_dot(uint32_t type, const struct weight_quad * w, const struct rwkv_act_quad * x) {
     __m512i x_lo = _mm512_loadu_si512(x->lo);
     __m512i x_hi = _mm512_loadu_si512(x->hi);
-    if (type == RWKV_TYPE_Q8_0) {
+    if (type == RWKV_TYPE_Q8_0 && !Q8_0_AS_UNSIGNED) {
         /* |w| * (x with w's sign); |x| <= 127, so negating is exact. */
         x_lo = _mm512_mask_sub_epi8(x_lo, w->negative_lo, _mm512_setzero_si512(), x_lo);
         x_hi = _mm512_mask_sub_epi8(x_hi, w->negative_hi, _mm512_setzero_si512(), x_hi);
