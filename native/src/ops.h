@@ -60,9 +60,9 @@ void rwkv_add_rows(struct rwkv_compute * compute, float * x, const float * y, si
 /*
  * e^x in single precision, written so that compilers vectorize it (libm's expf is a call): 2^n
  * with n = round(x / ln 2) goes into the exponent bits, and e^r for the rest, |r| <= ln(2) / 2,
- * is Cephes' degree-7 expansion 1 + r + r^2 P(r). Within 1 ulp of e^x (every 8th float of the
- * range checked); 0 below -87.33 (where e^x leaves the normal range), infinity above 88.37, NaN
- * for NaN.
+ * is Cephes' degree-7 expansion 1 + r + r^2 P(r). Within 1 ulp of e^x (test_elementwise checks
+ * every 256th float of the range); 0 below -87.33 (where e^x leaves the normal range), infinity
+ * above 88.37, NaN for NaN.
  */
 static inline float rwkv_exp(float x) {
     const float log2e = 1.44269504088896341f;
