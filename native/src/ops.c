@@ -93,53 +93,41 @@ void rwkv_group_norm(const float * x, const float * weight, const float * bias, 
     }
 }
 
-struct tokens_job {
+/* fn over [0, count) in ranges that are multiples of granularity, one per thread. */
+struct ranges_job {
     rwkv_tokens_fn fn;
     void * arg;
-    size_t n_tokens;
+    size_t count;
+    size_t granularity;
 };
 
-static void tokens_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
-    const struct tokens_job * job = arg;
+static void ranges_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
+    const struct ranges_job * job = arg;
     uint64_t begin, end;
-    rwkv_split_range(job->n_tokens, 1, thread_index, n_threads, &begin, &end);
+    rwkv_split_range(job->count, job->granularity, thread_index, n_threads, &begin, &end);
     if (begin < end) {
         job->fn(job->arg, (size_t)begin, (size_t)end);
+    }
+}
+
+/* On the pool in sequence mode (n_tokens > 1); inline for a single token. */
+static void for_ranges(struct rwkv_compute * compute, size_t n_tokens, size_t count, size_t granularity,
+                       rwkv_tokens_fn fn, void * arg) {
+    if (n_tokens > 1 && rwkv_threadpool_size(compute->pool) > 1) {
+        struct ranges_job job = { fn, arg, count, granularity };
+        rwkv_threadpool_run(compute->pool, ranges_task, &job);
+    } else if (n_tokens > 0) {
+        fn(arg, 0, count);
     }
 }
 
 void rwkv_for_tokens(struct rwkv_compute * compute, size_t n_tokens, rwkv_tokens_fn fn, void * arg) {
-    if (n_tokens > 1 && rwkv_threadpool_size(compute->pool) > 1) {
-        struct tokens_job job = { fn, arg, n_tokens };
-        rwkv_threadpool_run(compute->pool, tokens_task, &job);
-    } else if (n_tokens > 0) {
-        fn(arg, 0, n_tokens);
-    }
-}
-
-struct channels_job {
-    rwkv_tokens_fn fn;
-    void * arg;
-    size_t n_channels;
-};
-
-static void channels_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
-    const struct channels_job * job = arg;
-    uint64_t begin, end;
-    rwkv_split_range(job->n_channels, ROW_GRANULARITY, thread_index, n_threads, &begin, &end);
-    if (begin < end) {
-        job->fn(job->arg, (size_t)begin, (size_t)end);
-    }
+    for_ranges(compute, n_tokens, n_tokens, 1, fn, arg);
 }
 
 void rwkv_for_channels(struct rwkv_compute * compute, size_t n_tokens, size_t n_channels, rwkv_tokens_fn fn,
                        void * arg) {
-    if (n_tokens > 1 && rwkv_threadpool_size(compute->pool) > 1) {
-        struct channels_job job = { fn, arg, n_channels };
-        rwkv_threadpool_run(compute->pool, channels_task, &job);
-    } else if (n_tokens > 0) {
-        fn(arg, 0, n_channels);
-    }
+    for_ranges(compute, n_tokens, n_channels, ROW_GRANULARITY, fn, arg);
 }
 
 struct activation_job {
