@@ -18,16 +18,20 @@ static bool exists(const char * path) {
     return file != NULL;
 }
 
-/* No "<name>.tmp-*" leftovers of interrupted writes in the scratch folder. */
+/* No "<name>.tmp-*" leftovers of this process's interrupted writes in the scratch folder (other
+   tests, run in parallel by ctest -j, write their own temporary files there meanwhile). */
 static int temp_leftovers(void) {
     DIR * dir = opendir(RWKV_TEST_TMPDIR_FOR_DIRECTORY);
     int count = 0;
     if (dir == NULL) {
         return 0;
     }
+    /* This process's scratch names start like temp_path's: "<pid>-". */
+    const char * prefix = temp_path("");
+    const char * mine = strrchr(prefix, '/') != NULL ? strrchr(prefix, '/') + 1 : prefix;
     struct dirent * entry;
     while ((entry = readdir(dir)) != NULL) {
-        count += strstr(entry->d_name, ".tmp-") != NULL;
+        count += strncmp(entry->d_name, mine, strlen(mine)) == 0 && strstr(entry->d_name, ".tmp-") != NULL;
     }
     closedir(dir);
     return count;
