@@ -33,12 +33,10 @@ static void lora(struct rwkv_compute * compute, const struct rwkv_matrix * m1, c
     const size_t D = m1->n_out;
     float * hidden = compute->scratch.hidden[0];
     rwkv_matmul(compute, m1, x, C, n_tokens, hidden, D);
-    for (size_t i = 0; i < n_tokens * D; i++) {
-        if (activation == LORA_TANH) {
-            hidden[i] = tanhf(hidden[i]);
-        } else if (activation == LORA_SIGMOID) {
-            hidden[i] = rwkv_sigmoid(hidden[i]);
-        }
+    if (activation == LORA_TANH) {
+        rwkv_activate_rows(compute, RWKV_ACTIVATION_TANH, hidden, n_tokens, D);
+    } else if (activation == LORA_SIGMOID) {
+        rwkv_activate_rows(compute, RWKV_ACTIVATION_SIGMOID, hidden, n_tokens, D);
     }
     rwkv_matmul(compute, m2, hidden, D, n_tokens, y, C);
 }

@@ -163,6 +163,11 @@ static void activate_tokens(void * arg, size_t begin, size_t end) {
             x[i] = tanhf(x[i]);
         }
         break;
+    case RWKV_ACTIVATION_SIGMOID:
+        for (size_t i = 0; i < count; i++) {
+            x[i] = rwkv_sigmoid(x[i]);
+        }
+        break;
     }
 }
 

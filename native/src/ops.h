@@ -49,6 +49,7 @@ enum rwkv_activation {
     RWKV_ACTIVATION_RELU_SQUARED,
     RWKV_ACTIVATION_SILU,
     RWKV_ACTIVATION_TANH,
+    RWKV_ACTIVATION_SIGMOID,
 };
 
 /* x[i] = f(x[i]) over n_tokens rows of n values, rows shared among the pool's threads. */
