@@ -82,7 +82,8 @@ QUAD_ALWAYS_INLINE __m512i quad_gather16(const uint8_t * p, size_t block_bytes) 
     return _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 3 * block_bytes)), 3);
 }
 
-/* One weight quad: unsigned bytes (Q8_0: |q|, with the signs in masks). */
+/* One weight quad as unsigned bytes: the stored q (Q8_0: q + 128 with VNNI; without it |q|, with
+   the signs in masks). */
 struct weight_quad {
     __m512i lo, hi;
     __mmask64 negative_lo, negative_hi;
