@@ -1,6 +1,7 @@
 /*
- * rwkv_bench MODEL [THREADS] [TOKENS] [PROMPT_TOKENS] [BATCH]: the C engine's speed without the JVM
- * (the product's benchmark is `jrwkv bench`; this one isolates the engine).
+ * rwkv_bench MODEL [THREADS] [TOKENS] [PROMPT_TOKENS] [BATCH] [GPU_LAYERS]: the C engine's speed
+ * without the JVM (the product's benchmark is `jrwkv bench`; this one isolates the engine).
+ * GPU_LAYERS offloads layers as rwkv_init_from_file does; rwkv_bench_cuda is the build that can.
  *
  * Decode: TOKENS single-token evaluations with logits, after 16 warm-up tokens. Prefill:
  * PROMPT_TOKENS tokens in chunks of 64 without logits, then one with logits. Batch: BATCH sessions
@@ -64,15 +65,16 @@ static size_t bytes_per_token(struct rwkv_context * ctx) {
 
 int main(int argc, char ** argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s MODEL [THREADS] [TOKENS] [PROMPT_TOKENS] [BATCH]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL [THREADS] [TOKENS] [PROMPT_TOKENS] [BATCH] [GPU_LAYERS]\n", argv[0]);
         return 2;
     }
     const uint32_t threads = argc > 2 ? (uint32_t)atoi(argv[2]) : 1;
     const size_t tokens = argc > 3 ? (size_t)atoi(argv[3]) : 128;
     const size_t prompt = argc > 4 ? (size_t)atoi(argv[4]) : 512;
     const size_t batch = argc > 5 ? (size_t)atoi(argv[5]) : 8;
+    const uint32_t gpu_layers = argc > 6 ? (uint32_t)atoi(argv[6]) : 0;
     double start = now_seconds();
-    struct rwkv_context * ctx = rwkv_init_from_file(argv[1], threads, 0);
+    struct rwkv_context * ctx = rwkv_init_from_file(argv[1], threads, gpu_layers);
     if (ctx == NULL) {
         fprintf(stderr, "cannot load %s: %s\n", argv[1], rwkv_get_last_error_message(NULL));
         return 1;
