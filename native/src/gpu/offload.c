@@ -5,6 +5,12 @@
 #include "gpu/device.h"
 #include "model_arch.h"
 
+static size_t min_matrix_bytes = RWKV_GPU_MIN_MATRIX_BYTES;
+
+void rwkv_gpu_set_min_matrix_bytes(size_t bytes) {
+    min_matrix_bytes = bytes;
+}
+
 /* Uploads the matrices of owner (a layer, or the model for its globals) listed in table. */
 static bool upload_matrices(void * owner, struct rwkv_tensor_table table, bool head_only) {
     for (size_t i = 0; i < table.count; i++) {
@@ -19,7 +25,7 @@ static bool upload_matrices(void * owner, struct rwkv_tensor_table table, bool h
         int count = spec->kind == MATRIX_SLICES5 ? 5 : 1;
         for (int s = 0; s < count; s++) {
             struct rwkv_matrix * m = &matrices[s];
-            if (m->data == NULL || m->device != NULL) {
+            if (m->data == NULL || m->device != NULL || (size_t)m->n_out * m->row_bytes < min_matrix_bytes) {
                 continue;
             }
             m->device = rwkv_device_upload(m->data, (size_t)m->n_out * m->row_bytes);
