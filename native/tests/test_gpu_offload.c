@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include "data_types.h"
-#include "fp16.h"
 #include "gpu/device.h"
 #include "gpu/offload.h"
 #include "quant_blocks.h"
 #include "rwkv.h"
+#include "test_rows.h"
 #include "test_util.h"
 #include "tiny_models.h"
 
@@ -65,16 +65,7 @@ static uint8_t * random_rows(uint32_t type, size_t n_in, size_t n_out, size_t * 
             row[i] = random_unit(seed);
         }
         uint8_t * out = rows + r * *row_bytes;
-        if (type == RWKV_TYPE_FP32) {
-            memcpy(out, row, n_in * sizeof(float));
-        } else if (type == RWKV_TYPE_FP16) {
-            for (size_t i = 0; i < n_in; i++) {
-                uint16_t h = rwkv_fp32_to_fp16(row[i]);
-                memcpy(out + 2 * i, &h, 2);
-            }
-        } else {
-            rwkv_quantize_row(type, row, n_in, out);
-        }
+        encode_row(type, row, n_in, out);
     }
     free(row);
     return rows;

@@ -21,6 +21,7 @@
 #include "fp16.h"
 #include "kernels/kernels.h"
 #include "quant_blocks.h"
+#include "test_rows.h"
 #include "test_util.h"
 
 static const uint32_t TYPES[] = { RWKV_TYPE_FP32, RWKV_TYPE_FP16, RWKV_TYPE_Q4_0, RWKV_TYPE_Q4_1,
@@ -181,16 +182,7 @@ static void make_matrix(uint32_t type, size_t n_in, size_t n_out, struct test_ma
             row[i] = zero ? 0.0f : next_unit() * scale + offset;
         }
         uint8_t * out = (uint8_t *)m->w.data + r * row_bytes;
-        if (type == RWKV_TYPE_FP32) {
-            memcpy(out, row, n_in * sizeof(float));
-        } else if (type == RWKV_TYPE_FP16) {
-            for (size_t i = 0; i < n_in; i++) {
-                uint16_t h = rwkv_fp32_to_fp16(row[i]);
-                memcpy(out + 2 * i, &h, 2);
-            }
-        } else {
-            rwkv_quantize_row(type, row, n_in, out);
-        }
+        encode_row(type, row, n_in, out);
         if (type == RWKV_TYPE_Q8_0 && r % 4 == 3) {
             memset(out + 2, 0x80, 5); /* -128: never made by the quantizer, but a valid file value */
         }
