@@ -176,7 +176,8 @@ __global__ void __launch_bounds__(WARPS_PER_BLOCK * 32)
 #pragma unroll
             for (int c = 0; c < COLS; c++) {
                 if ((uint32_t)c < count) {
-                    const float4 * xc = reinterpret_cast<const float4 *>(x + (size_t)(c0 + c) * x_stride) + 2 * (size_t)k;
+                    const float * column = x + (size_t)(c0 + c) * x_stride;
+                    const float4 * xc = reinterpret_cast<const float4 *>(column) + 2 * (size_t)k;
                     const float4 a = __ldg(xc), b = __ldg(xc + 1);
                     acc[c] += w[0] * a.x + w[1] * a.y + w[2] * a.z + w[3] * a.w + w[4] * b.x + w[5] * b.y +
                               w[6] * b.z + w[7] * b.w;
@@ -226,41 +227,39 @@ bool launch_matmul(cudaStream_t stream, const uint8_t * weights, uint32_t type, 
             launch_chunks<TYPE_FP16>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
         }
         return true;
-    case TYPE_Q4_0: launch_chunks<TYPE_Q4_0>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y); return true;
-    case TYPE_Q4_1: launch_chunks<TYPE_Q4_1>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y); return true;
-    case TYPE_Q5_0: launch_chunks<TYPE_Q5_0>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y); return true;
-    case TYPE_Q5_1: launch_chunks<TYPE_Q5_1>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y); return true;
-    case TYPE_Q8_0: launch_chunks<TYPE_Q8_0>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y); return true;
+    case TYPE_Q4_0:
+        launch_chunks<TYPE_Q4_0>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
+        return true;
+    case TYPE_Q4_1:
+        launch_chunks<TYPE_Q4_1>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
+        return true;
+    case TYPE_Q5_0:
+        launch_chunks<TYPE_Q5_0>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
+        return true;
+    case TYPE_Q5_1:
+        launch_chunks<TYPE_Q5_1>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
+        return true;
+    case TYPE_Q8_0:
+        launch_chunks<TYPE_Q8_0>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
+        return true;
     default: return false;
     }
 }
 
-/* Grows a device buffer to floats; its contents are not kept. */
-bool ensure(float ** buffer, size_t * capacity, size_t floats) {
+/* Grows a buffer to floats, its contents not kept: device memory, or page-locked host memory. */
+bool ensure(float ** buffer, size_t * capacity, size_t floats, bool host) {
     if (*capacity >= floats) {
         return true;
     }
-    cudaFree(*buffer);
+    host ? cudaFreeHost(*buffer) : cudaFree(*buffer);
     *buffer = nullptr;
     *capacity = 0;
-    if (cudaMalloc(reinterpret_cast<void **>(buffer), floats * sizeof(float)) != cudaSuccess) {
+    void * memory = nullptr;
+    const size_t bytes = floats * sizeof(float);
+    if ((host ? cudaMallocHost(&memory, bytes) : cudaMalloc(&memory, bytes)) != cudaSuccess) {
         return false;
     }
-    *capacity = floats;
-    return true;
-}
-
-/* The same for a page-locked host buffer. */
-bool ensure_host(float ** buffer, size_t * capacity, size_t floats) {
-    if (*capacity >= floats) {
-        return true;
-    }
-    cudaFreeHost(*buffer);
-    *buffer = nullptr;
-    *capacity = 0;
-    if (cudaMallocHost(reinterpret_cast<void **>(buffer), floats * sizeof(float)) != cudaSuccess) {
-        return false;
-    }
+    *buffer = static_cast<float *>(memory);
     *capacity = floats;
     return true;
 }
@@ -288,7 +287,8 @@ extern "C" bool rwkv_device_available(void) {
            cleared. */
         cudaSetDeviceFlags(cudaDeviceScheduleSpin);
         cudaGetLastError();
-        if (cudaSetDevice(0) == cudaSuccess && cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking) == cudaSuccess) {
+        if (cudaSetDevice(0) == cudaSuccess &&
+            cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking) == cudaSuccess) {
             s.available = true;
             snprintf(s.name, sizeof s.name, "CUDA device 0 (%s)", properties.name);
         }
@@ -334,9 +334,9 @@ extern "C" bool rwkv_device_matmul(const void * weights, uint32_t type, uint32_t
     /* Device columns CHUNK floats apart at least, so a chunk of activations is two aligned float4s. */
     const size_t device_stride = (n_in + CHUNK - 1) / CHUNK * CHUNK;
     const size_t x_floats = n_cols * device_stride, y_floats = n_cols * (size_t)n_out;
-    if (n_cols == 0 || n_cols > UINT32_MAX || !ensure(&s.x, &s.x_capacity, x_floats) ||
-        !ensure(&s.y, &s.y_capacity, y_floats) || !ensure_host(&s.x_host, &s.x_host_capacity, x_floats) ||
-        !ensure_host(&s.y_host, &s.y_host_capacity, y_floats)) {
+    if (n_cols == 0 || n_cols > UINT32_MAX || !ensure(&s.x, &s.x_capacity, x_floats, false) ||
+        !ensure(&s.y, &s.y_capacity, y_floats, false) || !ensure(&s.x_host, &s.x_host_capacity, x_floats, true) ||
+        !ensure(&s.y_host, &s.y_host_capacity, y_floats, true)) {
         return false;
     }
     /* Only the n_in inputs and n_out outputs of each column travel: the caller's columns may
