@@ -52,6 +52,13 @@ void rwkv_advise_huge_pages(void * memory, size_t size);
 /* Asks for ordinary pages on part of a mapped file that is read sparsely (a hint, as above). */
 void rwkv_advise_small_pages(const void * memory, size_t size);
 
+/*
+ * Drops this process's copy of the whole pages inside [memory, memory + size) of a read-only file
+ * mapping (rwkv_map_file): they are read back from the file if touched again, so this only lowers
+ * the resident set, for weights another copy now serves (a GPU's). No-op where unsupported.
+ */
+void rwkv_release_mapped_pages(const void * memory, size_t size);
+
 /* Number of logical CPUs (at least 1). */
 uint32_t rwkv_cpu_count(void);
 

@@ -67,14 +67,34 @@ void rwkv_advise_huge_pages(void * memory, size_t size) {
 #endif
 }
 
+/* The whole pages inside [memory, memory + size): madvise wants page-aligned ranges. */
+static bool interior_pages(const void * memory, size_t size, uintptr_t * begin, uintptr_t * end) {
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    *begin = ((uintptr_t)memory + page - 1) & ~(page - 1);
+    *end = ((uintptr_t)memory + size) & ~(page - 1);
+    return memory != NULL && *end > *begin;
+}
+
 void rwkv_advise_small_pages(const void * memory, size_t size) {
 #if defined(__linux__) && defined(MADV_NOHUGEPAGE)
-    /* madvise wants a page-aligned start; pages at the edges keep the mapping's advice. */
-    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    const uintptr_t begin = ((uintptr_t)memory + page - 1) & ~(page - 1);
-    const uintptr_t end = ((uintptr_t)memory + size) & ~(page - 1);
-    if (memory != NULL && end > begin) {
+    /* Pages at the edges keep the mapping's advice. */
+    uintptr_t begin, end;
+    if (interior_pages(memory, size, &begin, &end)) {
         madvise((void *)begin, end - begin, MADV_NOHUGEPAGE);
+    }
+#else
+    (void)memory;
+    (void)size;
+#endif
+}
+
+void rwkv_release_mapped_pages(const void * memory, size_t size) {
+    /* The mapping is private and never written, so its pages are the file's: dropping them loses
+       nothing. */
+#if defined(MADV_DONTNEED)
+    uintptr_t begin, end;
+    if (interior_pages(memory, size, &begin, &end)) {
+        madvise((void *)begin, end - begin, MADV_DONTNEED);
     }
 #else
     (void)memory;

@@ -137,6 +137,12 @@ void rwkv_advise_small_pages(const void * memory, size_t size) {
     (void)size;
 }
 
+void rwkv_release_mapped_pages(const void * memory, size_t size) {
+    /* No GPU variant on Windows, so nothing calls this there yet. */
+    (void)memory;
+    (void)size;
+}
+
 void rwkv_aligned_free(void * memory) {
     _aligned_free(memory);
 }

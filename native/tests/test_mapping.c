@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "error.h"
+#include "platform.h"
 #include "rwkv.h"
 #include "test_util.h"
 
@@ -82,6 +84,37 @@ static const char * write_model(void) {
     return path;
 }
 
+/* rwkv_release_mapped_pages (GPU offload gives offloaded weights back): resident memory falls, the
+   bytes read afterwards are still the file's. */
+static void check_release(const char * path, size_t file_size) {
+    struct rwkv_mapped_file file;
+    struct rwkv_error_slot error = { 0 };
+    CHECK_MSG(rwkv_map_file(path, &file, &error, false), "%s", error.message);
+    if (file.data == NULL) {
+        return;
+    }
+    uint64_t sum_before = 0, sum_after = 0;
+    for (size_t i = 0; i < file.size; i += 64) {
+        sum_before += file.data[i] * (uint64_t)(i / 64 % 251 + 1);
+    }
+    const long touched = status_kib("VmRSS:");
+    rwkv_release_mapped_pages(file.data, (size_t)file.size);
+    const long released = status_kib("VmRSS:");
+    for (size_t i = 0; i < file.size; i += 64) {
+        sum_after += file.data[i] * (uint64_t)(i / 64 % 251 + 1);
+    }
+    CHECK_MSG(sum_after == sum_before, "the released pages read back different bytes");
+    if (touched >= 0 && released >= 0) {
+        printf("reading the mapping: resident %.1f MiB; after releasing it: %.1f MiB\n", touched / 1024.0,
+               released / 1024.0);
+#if defined(__linux__)
+        CHECK_MSG((touched - released) * 1024.0 > file_size * 0.9, "releasing %zu bytes freed only %ld KiB",
+                  file_size, touched - released);
+#endif
+    }
+    rwkv_unmap_file(&file);
+}
+
 int main(void) {
     rwkv_set_print_errors(NULL, false);
     const char * path = write_model();
@@ -124,6 +157,7 @@ int main(void) {
         free(logits);
         rwkv_free(ctx);
     }
+    check_release(path, file_size);
     remove(path);
     return test_finish("test_mapping");
 }

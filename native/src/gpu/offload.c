@@ -4,6 +4,7 @@
 
 #include "gpu/device.h"
 #include "model_arch.h"
+#include "platform.h"
 
 static size_t min_matrix_bytes = RWKV_GPU_MIN_MATRIX_BYTES;
 
@@ -28,10 +29,14 @@ static bool upload_matrices(void * owner, struct rwkv_tensor_table table, bool h
             if (m->data == NULL || m->device != NULL || (size_t)m->n_out * m->row_bytes < min_matrix_bytes) {
                 continue;
             }
-            m->device = rwkv_device_upload(m->data, (size_t)m->n_out * m->row_bytes);
+            const size_t bytes = (size_t)m->n_out * m->row_bytes;
+            m->device = rwkv_device_upload(m->data, bytes);
             if (m->device == NULL) {
                 return false;
             }
+            /* The device serves this matrix now: give its pages back (a fallback to the CPU reads
+               them again from the file), so an offloaded model does not also fill host memory. */
+            rwkv_release_mapped_pages(m->data, bytes);
         }
     }
     return true;
