@@ -53,8 +53,19 @@ __device__ __forceinline__ float half_at(const uint8_t * p) {
     return __half2float(__ushort_as_half(bits));
 }
 
-__device__ __forceinline__ uint32_t read_u32(const uint8_t * p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+/* A binary16 at a 2-byte aligned address. */
+__device__ __forceinline__ float half_word(const uint8_t * p) {
+    return __half2float(__ushort_as_half(*reinterpret_cast<const unsigned short *>(p)));
+}
+
+/* Four little-endian bytes at p, which is 4-byte aligned (ALIGNED4) or 2-byte aligned. */
+template <bool ALIGNED4>
+__device__ __forceinline__ uint32_t word_at(const uint8_t * p) {
+    if constexpr (ALIGNED4) {
+        return *reinterpret_cast<const uint32_t *>(p);
+    }
+    const unsigned short * halves = reinterpret_cast<const unsigned short *>(p);
+    return (uint32_t)halves[0] | ((uint32_t)halves[1] << 16);
 }
 
 /* ---- The plain kernel: any float row ---------------------------------------------------------- */
@@ -114,29 +125,33 @@ __device__ __forceinline__ void load_chunk(const uint8_t * __restrict__ row, uin
     } else {
         constexpr size_t block_bytes = TYPE == TYPE_Q4_0 ? 18 : TYPE == TYPE_Q4_1 ? 20 : TYPE == TYPE_Q5_0 ? 22
                                      : TYPE == TYPE_Q5_1 ? 24 : 34;
+        /* Blocks start 2-byte aligned (4-byte for Q4_1/Q5_1): read them in words, not bytes. */
+        constexpr bool aligned4 = TYPE == TYPE_Q4_1 || TYPE == TYPE_Q5_1;
         const uint8_t * b = row + (size_t)(k / 4) * block_bytes;
         const uint32_t part = k % 4;
         const int first = 8 * (int)part;  // the chunk's first element in its block
-        const float d = half_at(b);
+        const float d = half_word(b);
+        constexpr int qs_offset = TYPE == TYPE_Q4_0 ? 2 : TYPE == TYPE_Q4_1 ? 4 : TYPE == TYPE_Q5_0 ? 6
+                                : TYPE == TYPE_Q5_1 ? 8 : 2;
+        /* The chunk's eight quant bytes (Q8_0), or the eight bytes holding its nibbles. */
+        const uint8_t * qs = b + qs_offset + (TYPE == TYPE_Q8_0 ? first : 8 * (int)(part & 1));
+        const uint32_t words[2] = { word_at<aligned4>(qs), word_at<aligned4>(qs + 4) };
         if constexpr (TYPE == TYPE_Q8_0) {
-            const uint8_t * qs = b + 2 + first;
 #pragma unroll
             for (int e = 0; e < CHUNK; e++) {
-                w[e] = (float)(int8_t)qs[e] * d;
+                w[e] = (float)(int8_t)(words[e / 4] >> (8 * (e % 4))) * d;
             }
         } else {
-            constexpr int qs_offset = TYPE == TYPE_Q4_0 ? 2 : TYPE == TYPE_Q4_1 ? 4 : TYPE == TYPE_Q5_0 ? 6 : 8;
-            const uint8_t * qs = b + qs_offset + 8 * (part & 1);
             const int shift = 4 * (int)(part >> 1);
             uint32_t high_bits = 0;
             if constexpr (TYPE == TYPE_Q5_0 || TYPE == TYPE_Q5_1) {
-                high_bits = read_u32(b + (TYPE == TYPE_Q5_0 ? 2 : 4)) >> first;
+                high_bits = word_at<aligned4>(b + (TYPE == TYPE_Q5_0 ? 2 : 4)) >> first;
             }
-            const float m = (TYPE == TYPE_Q4_1 || TYPE == TYPE_Q5_1) ? half_at(b + 2) : 0.0f;
+            const float m = (TYPE == TYPE_Q4_1 || TYPE == TYPE_Q5_1) ? half_word(b + 2) : 0.0f;
             constexpr int offset = TYPE == TYPE_Q4_0 ? 8 : TYPE == TYPE_Q5_0 ? 16 : 0;
 #pragma unroll
             for (int e = 0; e < CHUNK; e++) {
-                int q = (qs[e] >> shift) & 0x0f;
+                int q = (int)(words[e / 4] >> (8 * (e % 4) + shift)) & 0x0f;
                 if constexpr (TYPE == TYPE_Q5_0 || TYPE == TYPE_Q5_1) {
                     q |= (int)((high_bits >> e) & 1) << 4;
                 }
