@@ -14,6 +14,7 @@
 #include <cuda_runtime.h>
 
 #include <mutex>
+#include <type_traits>
 #include <cstdio>
 #include <cstring>
 
@@ -229,34 +230,26 @@ void launch_chunks(uint32_t blocks, cudaStream_t stream, const uint8_t * weights
 bool launch_matmul(cudaStream_t stream, const uint8_t * weights, uint32_t type, uint32_t n_in, uint32_t n_out,
                    size_t row_bytes, const float * x, size_t x_stride, uint32_t n_cols, float * y) {
     const uint32_t blocks = (n_out + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK;
-    const bool whole_chunks = n_in % CHUNK == 0 && row_bytes % 16 == 0;
+    auto chunks = [&](auto type_constant) {
+        launch_chunks<decltype(type_constant)::value>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride,
+                                                      n_cols, y);
+        return true;
+    };
     switch (type) {
     case TYPE_FP32:
     case TYPE_FP16:
-        if (!whole_chunks) {
+        if (n_in % CHUNK != 0 || row_bytes % 16 != 0) {
             matmul_any_kernel<<<blocks, WARPS_PER_BLOCK * 32, 0, stream>>>(weights, type, n_in, n_out, row_bytes, x,
                                                                            x_stride, n_cols, y);
-        } else if (type == TYPE_FP32) {
-            launch_chunks<TYPE_FP32>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
-        } else {
-            launch_chunks<TYPE_FP16>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
+            return true;
         }
-        return true;
-    case TYPE_Q4_0:
-        launch_chunks<TYPE_Q4_0>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
-        return true;
-    case TYPE_Q4_1:
-        launch_chunks<TYPE_Q4_1>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
-        return true;
-    case TYPE_Q5_0:
-        launch_chunks<TYPE_Q5_0>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
-        return true;
-    case TYPE_Q5_1:
-        launch_chunks<TYPE_Q5_1>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
-        return true;
-    case TYPE_Q8_0:
-        launch_chunks<TYPE_Q8_0>(blocks, stream, weights, n_in, n_out, row_bytes, x, x_stride, n_cols, y);
-        return true;
+        return type == TYPE_FP32 ? chunks(std::integral_constant<uint32_t, TYPE_FP32>{})
+                                 : chunks(std::integral_constant<uint32_t, TYPE_FP16>{});
+    case TYPE_Q4_0: return chunks(std::integral_constant<uint32_t, TYPE_Q4_0>{});
+    case TYPE_Q4_1: return chunks(std::integral_constant<uint32_t, TYPE_Q4_1>{});
+    case TYPE_Q5_0: return chunks(std::integral_constant<uint32_t, TYPE_Q5_0>{});
+    case TYPE_Q5_1: return chunks(std::integral_constant<uint32_t, TYPE_Q5_1>{});
+    case TYPE_Q8_0: return chunks(std::integral_constant<uint32_t, TYPE_Q8_0>{});
     default: return false;
     }
 }
