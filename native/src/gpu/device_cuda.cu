@@ -38,7 +38,7 @@ struct device_state {
     float * y = nullptr;      // results on the device, n_out per column
     size_t x_capacity = 0, y_capacity = 0;
     /* Page-locked copies of x and y on the host: the copies are then plain DMA, several times
-       quicker to start than copies from pageable memory, which a token's ~300 products pay each. */
+       quicker to start than copies from pageable memory, which a token's ~200 products pay each. */
     float * x_host = nullptr;
     float * y_host = nullptr;
     size_t x_host_capacity = 0, y_host_capacity = 0;
@@ -289,7 +289,7 @@ extern "C" bool rwkv_device_available(void) {
             cudaGetDeviceProperties(&properties, 0) != cudaSuccess) {
             return false;
         }
-        /* Spin while waiting for the device: a token waits for some 300 short products, and a
+        /* Spin while waiting for the device: a token waits for some 200 short products, and a
            thread put to sleep at each wait loses more than the product takes. Best effort (the
            flags cannot change once another library made the device's context), so its error is
            cleared. */

@@ -26,10 +26,10 @@ static bool upload_matrices(void * owner, struct rwkv_tensor_table table, bool h
         int count = spec->kind == MATRIX_SLICES5 ? 5 : 1;
         for (int s = 0; s < count; s++) {
             struct rwkv_matrix * m = &matrices[s];
-            if (m->data == NULL || m->device != NULL || (size_t)m->n_out * m->row_bytes < min_matrix_bytes) {
+            const size_t bytes = (size_t)m->n_out * m->row_bytes;
+            if (m->data == NULL || m->device != NULL || bytes < min_matrix_bytes) {
                 continue;
             }
-            const size_t bytes = (size_t)m->n_out * m->row_bytes;
             m->device = rwkv_device_upload(m->data, bytes);
             if (m->device == NULL) {
                 return false;
