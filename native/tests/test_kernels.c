@@ -108,6 +108,9 @@ static uint8_t * groups_from_blocks(uint32_t type, const uint8_t * blocks, size_
         for (int j = 0; j < 16; j++) {
             quad->lo[16 * part + j] = qs[j];
             quad->hi[16 * part + j] = qs[16 + j];
+            /* The sequence tiles' copy: four elements per lane, dword j / 4 of the block. */
+            group->interleaved[j / 4].lo[4 * lane + j % 4] = qs[j];
+            group->interleaved[j / 4].hi[4 * lane + j % 4] = qs[16 + j];
             sum += qs[j] + qs[16 + j];
         }
         group->offsets[lane] = offset * sum;
@@ -515,13 +518,13 @@ static void test_prepare_act(void) {
             CHECK(rounded[i] == rwkv_fp16_to_fp32(rwkv_fp32_to_fp16(x[i])));
         }
     }
-    CHECK_EQ_INT(sizeof(struct rwkv_act_group), 704);
+    CHECK_EQ_INT(sizeof(struct rwkv_act_group), 1216);
     CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP32, 1024), 4096);
     /* Short rows: a quantized group record (padded to sixteen blocks) outweighs the floats. */
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP32, 100), 704);
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP16, 64), 704);
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q8_0, 64), 704); /* one (mostly empty) group record */
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q5_1, 2048), 32 * sizeof(struct rwkv_act_pair)); /* AVX2 pairs: 3584 */
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP32, 100), 1216);
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP16, 64), 1216);
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q8_0, 64), 1216); /* one (mostly empty) group record */
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q5_1, 2048), 4 * sizeof(struct rwkv_act_group)); /* AVX2 pairs: 3584 */
     static const size_t n_ins[] = { 32, 96, 512, 4096 };
     for (size_t t = 0; t < N_TYPES; t++) {
         for (size_t i = 0; i < sizeof n_ins / sizeof n_ins[0]; i++) {

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "rwkv.h"
 
@@ -75,10 +76,26 @@ struct rwkv_act_quad {
 
 struct rwkv_act_group {
     struct rwkv_act_quad quads[4];
+    /* The same elements for the sequence tiles, by dword: dword 4L + j of interleaved[k].lo (.hi)
+       is dword k of quads[j]'s block L in .lo (.hi), so int32 lane 4L + j of a dot product holds
+       block 4j + L alone and one accumulator sums whole blocks (rwkv_act_group_interleave). */
+    struct rwkv_act_quad interleaved[4];
     float d[16];              /* per lane: the block's d */
     float s[16];              /* per lane: the block's s (0 for Q8_0 blocks) */
     int32_t offsets[16];      /* per lane: rwkv_act_group_offset(type) * (sum of the block's q) */
 };
+
+/* Fills a group record's interleaved[] from its quads[]. */
+static inline void rwkv_act_group_interleave(struct rwkv_act_group * group) {
+    for (int k = 0; k < 4; k++) {
+        for (int lane = 0; lane < 16; lane++) {
+            const struct rwkv_act_quad * quad = &group->quads[lane % 4];
+            const int from = 16 * (lane / 4) + 4 * k;
+            memcpy(group->interleaved[k].lo + 4 * lane, quad->lo + from, 4);
+            memcpy(group->interleaved[k].hi + 4 * lane, quad->hi + from, 4);
+        }
+    }
+}
 
 /* The k of rwkv_act_group.offsets: the weights' stored offset (Q4_0 8, Q5_0 16; Q8_0 128 for the
    VNNI tiles, which read its signed weights as unsigned bytes plus 128); 0 for Q4_1/Q5_1. */

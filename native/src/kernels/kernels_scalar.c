@@ -182,6 +182,7 @@ static void group_column(uint32_t weight_type, const uint8_t * blocks, size_t n_
             }
             group->offsets[lane] = offset * sum;
         }
+        rwkv_act_group_interleave(group);
     }
 }
 

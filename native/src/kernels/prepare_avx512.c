@@ -58,6 +58,7 @@ static void group_record(uint32_t weight_type, const float * x, size_t n_blocks,
         }
         group->offsets[lane] = offset * sum_q;
     }
+    rwkv_act_group_interleave(group);
 }
 
 /* Inputs of FP16 matrices rounded to binary16 and back; NaN as the software conversion makes it
