@@ -211,6 +211,21 @@ QUAD_ALWAYS_INLINE float quad_sum512(__m512 v) {
     return _mm_cvtss_f32(_mm_add_ss(s4, _mm_movehdup_ps(s4)));
 }
 
+/* acc + d_w * d_x * (sums - offsets) (+ m_w * s_x for Q4_1/Q5_1): a group's float work per row and
+   column, the same in every tile so that every tile gives the same bits. */
+QUAD_ALWAYS_INLINE __m512 scale_block_sums(uint32_t type, __m512i sums, const struct weight_scales * scales,
+                                           const struct rwkv_act_group * x, __m512 acc) {
+    if (quad_has_offset(type)) {
+        sums = _mm512_sub_epi32(sums, _mm512_loadu_si512(x->offsets));
+    }
+    const __m512 products = _mm512_mul_ps(scales->d, _mm512_loadu_ps(x->d));
+    acc = _mm512_fmadd_ps(products, _mm512_cvtepi32_ps(sums), acc);
+    if (quad_affine(type)) {
+        acc = _mm512_fmadd_ps(scales->m, _mm512_loadu_ps(x->s), acc);
+    }
+    return acc;
+}
+
 /* One group of weights against n_cols columns: n_quads (1-4) whole quads at `group`, zero after them. */
 QUAD_ALWAYS_INLINE void accumulate_group(uint32_t type, const uint8_t * group, int n_quads, const uint8_t * act,
                                          size_t act_stride, size_t g, int n_cols, __m512 acc[QUAD_COLS]) {
@@ -228,15 +243,7 @@ QUAD_ALWAYS_INLINE void accumulate_group(uint32_t type, const uint8_t * group, i
         for (int j = 0; j < 4; j++) {
             dots[j] = j < n_quads ? quad_dot(type, &w[j], &x->quads[j]) : _mm512_setzero_si512();
         }
-        __m512i sums = block_sums(dots[0], dots[1], dots[2], dots[3]);
-        if (quad_has_offset(type)) {
-            sums = _mm512_sub_epi32(sums, _mm512_loadu_si512(x->offsets));
-        }
-        const __m512 products = _mm512_mul_ps(scales.d, _mm512_loadu_ps(x->d));
-        acc[c] = _mm512_fmadd_ps(products, _mm512_cvtepi32_ps(sums), acc[c]);
-        if (quad_affine(type)) {
-            acc[c] = _mm512_fmadd_ps(scales.m, _mm512_loadu_ps(x->s), acc[c]);
-        }
+        acc[c] = scale_block_sums(type, block_sums(dots[0], dots[1], dots[2], dots[3]), &scales, x, acc[c]);
     }
 }
 
@@ -305,15 +312,7 @@ QUAD_ALWAYS_INLINE void accumulate_group_interleaved(uint32_t type, const uint8_
     transpose_quads(w[0].hi, w[1].hi, w[2].hi, w[3].hi, hi);
     for (int c = 0; c < QUAD_COLS; c++) {
         const struct rwkv_act_group * x = (const struct rwkv_act_group *)(act + c * act_stride) + g;
-        __m512i sums = interleaved_sums(lo, hi, x);
-        if (quad_has_offset(type)) {
-            sums = _mm512_sub_epi32(sums, _mm512_loadu_si512(x->offsets));
-        }
-        const __m512 products = _mm512_mul_ps(scales.d, _mm512_loadu_ps(x->d));
-        acc[c] = _mm512_fmadd_ps(products, _mm512_cvtepi32_ps(sums), acc[c]);
-        if (quad_affine(type)) {
-            acc[c] = _mm512_fmadd_ps(scales.m, _mm512_loadu_ps(x->s), acc[c]);
-        }
+        acc[c] = scale_block_sums(type, interleaved_sums(lo, hi, x), &scales, x, acc[c]);
     }
 }
 
@@ -399,21 +398,8 @@ QUAD_ALWAYS_INLINE void decode_group_pair(uint32_t type, const uint8_t * group0,
             dots0[j] = dots1[j] = _mm512_setzero_si512();
         }
     }
-    __m512i sums0 = block_sums(dots0[0], dots0[1], dots0[2], dots0[3]);
-    __m512i sums1 = block_sums(dots1[0], dots1[1], dots1[2], dots1[3]);
-    if (quad_has_offset(type)) {
-        const __m512i offsets = _mm512_loadu_si512(x->offsets);
-        sums0 = _mm512_sub_epi32(sums0, offsets);
-        sums1 = _mm512_sub_epi32(sums1, offsets);
-    }
-    const __m512 d = _mm512_loadu_ps(x->d);
-    acc[0] = _mm512_fmadd_ps(_mm512_mul_ps(scales0.d, d), _mm512_cvtepi32_ps(sums0), acc[0]);
-    acc[1] = _mm512_fmadd_ps(_mm512_mul_ps(scales1.d, d), _mm512_cvtepi32_ps(sums1), acc[1]);
-    if (quad_affine(type)) {
-        const __m512 s = _mm512_loadu_ps(x->s);
-        acc[0] = _mm512_fmadd_ps(scales0.m, s, acc[0]);
-        acc[1] = _mm512_fmadd_ps(scales1.m, s, acc[1]);
-    }
+    acc[0] = scale_block_sums(type, block_sums(dots0[0], dots0[1], dots0[2], dots0[3]), &scales0, x, acc[0]);
+    acc[1] = scale_block_sums(type, block_sums(dots1[0], dots1[1], dots1[2], dots1[3]), &scales1, x, acc[1]);
 }
 
 /* Rows row0 and row1 against one activation column. */
