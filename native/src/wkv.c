@@ -5,7 +5,9 @@
 /*
  * The loops below are written over LANES independent partial sums with a fixed final reduction,
  * so compilers vectorize them without reassociating anything: every vector width computes the
- * same bits. On ELF x86-64 targets they are also compiled for AVX-512 and AVX2 and chosen at load
+ * same bits. The heads' pointers are restrict (state, inputs and output are separate buffers):
+ * without it the compiler checked aliasing per row and kept the partial sums in memory (v7's
+ * head ran 25% slower, 12.7% of a v7 0.4B prefill). On ELF x86-64 targets they are also compiled for AVX-512 and AVX2 and chosen at load
  * time (function multi-versioning), since the engine's baseline is SSE2.
  */
 #define LANES 16
@@ -69,8 +71,9 @@ static inline float sum_lanes(const float p[LANES]) {
 
 /* One token of one v5/v6 head: the sums run over i, so lanes are simply the value channels j. */
 VECTOR_CLONES
-static void wkv5_head(size_t S, const float * r, const float * k, const float * v, const float * w, const float * u,
-                      float * state, float * out) {
+static void wkv5_head(size_t S, const float * restrict r, const float * restrict k, const float * restrict v,
+                      const float * restrict w, const float * restrict u, float * restrict state,
+                      float * restrict out) {
     for (size_t j = 0; j < S; j++) {
         out[j] = 0.0f;
     }
@@ -87,8 +90,9 @@ static void wkv5_head(size_t S, const float * r, const float * k, const float * 
 
 /* One token of one v7 head; row i of the state is value channel i, its elements key channels j. */
 VECTOR_CLONES
-static void wkv7_head(size_t S, const float * r, const float * w, const float * k, const float * v, const float * kk,
-                      const float * a, float * state, float * out) {
+static void wkv7_head(size_t S, const float * restrict r, const float * restrict w, const float * restrict k,
+                      const float * restrict v, const float * restrict kk, const float * restrict a,
+                      float * restrict state, float * restrict out) {
     for (size_t i = 0; i < S; i++) {
         float * row = state + i * S;
         /* sa = sum_j row[j] * -kk[j] (negating the sum is exact). */
