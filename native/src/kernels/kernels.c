@@ -40,7 +40,7 @@ size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in) {
     return (bytes + 63) & ~(size_t)63;
 }
 
-bool rwkv_decode_reads_four_rows(const struct rwkv_matrix * w) {
+bool rwkv_decode_act_outgrows_l1(const struct rwkv_matrix * w) {
     return !rwkv_type_is_quantized(w->type) && rwkv_act_bytes(w->type, w->n_in) > RWKV_DECODE_ACT_L1_BYTES;
 }
 

@@ -2,7 +2,8 @@
  * AVX2 + FMA + F16C kernels. Compiled with those flags; called only when dispatch saw them.
  *
  * Decoding is a matrix-vector product per weight matrix, bound by memory bandwidth: one row at a
- * time (four where float activations outgrow L1, kernels.h) against one activation column. Sequence mode (several columns) walks the rows in
+ * time against one activation column (blocks of rows in column chunks where float activations
+ * outgrow L1). Sequence mode (several columns) walks the rows in
  * tiles small enough to stay in cache while every column passes over them, 2 columns at a time
  * so each loaded (and unpacked) weight vector serves both.
  *
@@ -163,6 +164,77 @@ ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_
         float_tile_core(type, w, row + n_rows / 2, n_rows - n_rows / 2, act, act_stride, n_cols, y, y_stride);
     } else {
         float_tile_core(type, w, row, n_rows, act, act_stride, n_cols, y, y_stride);
+    }
+}
+
+/*
+ * Decoding rows whose float activations outgrow L1 (kernels.h): a block of rows is read in column
+ * chunks whose activations stay in L1, each row's two accumulators waiting in a small buffer
+ * between chunks, while the next block is prefetched into L2 as one sequential stream at the pace
+ * the weights are consumed. Chunks are whole multiples of 16 elements, so every element meets the
+ * same accumulator and the same instructions as in float_tile_core.
+ */
+#define CHUNK_ELEMENTS 2048         /* 8 KiB of float activations */
+#define CHUNK_BLOCK_BYTES (256 * 1024) /* weights whose rows wait between chunks: well inside L2 */
+#define CHUNK_BLOCK_MAX_ROWS 32
+
+ALWAYS_INLINE void float_decode_chunked(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
+                                        const float * x, float * y) {
+    const size_t n = w->n_in;
+    const size_t element_bytes = type == RWKV_TYPE_FP16 ? 2 : 4;
+    /* One prefetched cache line per 64 bytes of weights read: every 32 (FP16) or 16 (FP32) elements. */
+    const size_t prefetch_every = 64 / element_bytes;
+    size_t block_rows = CHUNK_BLOCK_BYTES / w->row_bytes;
+    block_rows = block_rows < 1 ? 1 : block_rows > CHUNK_BLOCK_MAX_ROWS ? CHUNK_BLOCK_MAX_ROWS : block_rows;
+    __m256 partial0[CHUNK_BLOCK_MAX_ROWS], partial1[CHUNK_BLOCK_MAX_ROWS];
+    for (size_t block = row_begin; block < row_end; block += block_rows) {
+        const size_t block_end = block + block_rows < row_end ? block + block_rows : row_end;
+        const size_t next_end = block_end + block_rows < row_end ? block_end + block_rows : row_end;
+        const char * next = (const char *)(w->data + block_end * w->row_bytes);
+        const char * const next_stop = (const char *)(w->data + next_end * w->row_bytes);
+        for (size_t r = 0; r < block_end - block; r++) {
+            partial0[r] = _mm256_setzero_ps();
+            partial1[r] = _mm256_setzero_ps();
+        }
+        for (size_t chunk = 0; chunk < n; chunk += CHUNK_ELEMENTS) {
+            const size_t chunk_end = chunk + CHUNK_ELEMENTS < n ? chunk + CHUNK_ELEMENTS : n;
+            for (size_t r = block; r < block_end; r++) {
+                const uint8_t * row = w->data + r * w->row_bytes;
+                __m256 acc0 = partial0[r - block], acc1 = partial1[r - block];
+                size_t i = chunk;
+                for (; i + 16 <= chunk_end; i += 16) {
+                    if (i % prefetch_every == 0 && next < next_stop) {
+                        _mm_prefetch(next, _MM_HINT_T1);
+                        next += 64;
+                    }
+                    acc0 = _mm256_fmadd_ps(load_weights(type, row, i), _mm256_loadu_ps(x + i), acc0);
+                    acc1 = _mm256_fmadd_ps(load_weights(type, row, i + 8), _mm256_loadu_ps(x + i + 8), acc1);
+                }
+                /* Only the last chunk has a remainder: float_tile_core's tail. */
+                if (i + 8 <= chunk_end) {
+                    acc0 = _mm256_fmadd_ps(load_weights(type, row, i), _mm256_loadu_ps(x + i), acc0);
+                    i += 8;
+                }
+                if (i < chunk_end) {
+                    acc1 = _mm256_fmadd_ps(load_weights_partial(type, row, i, chunk_end - i),
+                                           _mm256_maskload_ps(x + i, first_lanes(chunk_end - i)), acc1);
+                }
+                partial0[r - block] = acc0;
+                partial1[r - block] = acc1;
+            }
+        }
+        for (size_t r = block; r < block_end; r++) {
+            y[r] = hsum(_mm256_add_ps(partial0[r - block], partial1[r - block]));
+        }
+    }
+}
+
+static void float_decode_long_rows(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const float * x,
+                                   float * y) {
+    if (w->type == RWKV_TYPE_FP16) {
+        float_decode_chunked(RWKV_TYPE_FP16, w, row_begin, row_end, x, y);
+    } else {
+        float_decode_chunked(RWKV_TYPE_FP32, w, row_begin, row_end, x, y);
     }
 }
 
@@ -380,9 +452,9 @@ ALWAYS_INLINE void quant_tile(uint32_t type, const struct rwkv_matrix * w, size_
 typedef void (*tile_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, float * y,
                         size_t y_stride);
 
-/* One weight type's tiles: [4 rows or 1 row][2 columns or 1 column]. */
+/* One weight type's tiles: 4 rows or 1 row by 2 columns, or 1 row by 1 column. */
 struct tile_set {
-    tile_fn rows4_cols2, rows1_cols2, rows4_cols1, rows1_cols1;
+    tile_fn rows4_cols2, rows1_cols2, rows1_cols1;
 };
 
 #define TILE_SET(name, body, type)                                                                               \
@@ -394,15 +466,11 @@ struct tile_set {
                            float * y, size_t y_stride) {                                                         \
         body(type, w, row, 1, act, act_stride, 2, y, y_stride);                                                  \
     }                                                                                                            \
-    static void name##_4x1(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,    \
-                           float * y, size_t y_stride) {                                                         \
-        body(type, w, row, 4, act, act_stride, 1, y, y_stride);                                                  \
-    }                                                                                                            \
     static void name##_1x1(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,    \
                            float * y, size_t y_stride) {                                                         \
         body(type, w, row, 1, act, act_stride, 1, y, y_stride);                                                  \
     }                                                                                                            \
-    static const struct tile_set name##_tiles = { name##_4x2, name##_1x2, name##_4x1, name##_1x1 };
+    static const struct tile_set name##_tiles = { name##_4x2, name##_1x2, name##_1x1 };
 
 TILE_SET(fp32, float_tile, RWKV_TYPE_FP32)
 TILE_SET(fp16, float_tile, RWKV_TYPE_FP16)
@@ -454,13 +522,15 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
             rows_pass(tiles->rows4_cols2, tiles->rows1_cols2, w, tile, tile_end, (const uint8_t *)act + c * act_stride,
                       act_stride, y + c * y_stride, y_stride);
         }
-        if (c < n_cols) {
+        if (c < n_cols && !rwkv_type_is_quantized(w->type) && rwkv_decode_act_outgrows_l1(w)) {
+            float_decode_long_rows(w, tile, tile_end, (const float *)((const uint8_t *)act + c * act_stride),
+                                   y + c * y_stride);
+        } else if (c < n_cols) {
             /* One column (decoding): one row at a time, so the weights stream through memory in
                order, which the hardware prefetchers follow at full speed (interleaving four rows
-               of 2048 halved the bandwidth), unless the activations outgrow L1 (kernels.h). Same
-               per-element arithmetic as the four-row tiles. */
-            rows_pass(rwkv_decode_reads_four_rows(w) ? tiles->rows4_cols1 : NULL, tiles->rows1_cols1, w, tile,
-                      tile_end, (const uint8_t *)act + c * act_stride, act_stride, y + c * y_stride, y_stride);
+               of 2048 halved the bandwidth). */
+            rows_pass(NULL, tiles->rows1_cols1, w, tile, tile_end, (const uint8_t *)act + c * act_stride, act_stride,
+                      y + c * y_stride, y_stride);
         }
     }
 }
