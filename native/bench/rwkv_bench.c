@@ -63,16 +63,40 @@ static size_t bytes_per_token(struct rwkv_context * ctx) {
     return total + emb;
 }
 
+/* argv[index] as a whole number in [min, max], or fallback when absent; -1 when malformed. */
+static long count_arg(int argc, char ** argv, int index, long fallback, long min, long max) {
+    if (argc <= index) {
+        return fallback;
+    }
+    char * end = NULL;
+    const long value = strtol(argv[index], &end, 10);
+    if (end == argv[index] || *end != '\0' || value < min || value > max) {
+        fprintf(stderr, "argument %d (%s) must be a whole number from %ld to %ld\n", index, argv[index], min, max);
+        return -1;
+    }
+    return value;
+}
+
 int main(int argc, char ** argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s MODEL [THREADS] [TOKENS] [PROMPT_TOKENS] [BATCH] [GPU_LAYERS]\n", argv[0]);
         return 2;
     }
-    const uint32_t threads = argc > 2 ? (uint32_t)atoi(argv[2]) : 1;
-    const size_t tokens = argc > 3 ? (size_t)atoi(argv[3]) : 128;
-    const size_t prompt = argc > 4 ? (size_t)atoi(argv[4]) : 512;
-    const size_t batch = argc > 5 ? (size_t)atoi(argv[5]) : 8;
-    const uint32_t gpu_layers = argc > 6 ? (uint32_t)atoi(argv[6]) : 0;
+    const long threads_arg = count_arg(argc, argv, 2, 1, 1, 1024);
+    const long tokens_arg = count_arg(argc, argv, 3, 128, 1, 1 << 20);
+    const long prompt_arg = count_arg(argc, argv, 4, 512, 1, 1 << 20);
+    const long batch_arg = count_arg(argc, argv, 5, 8, 1, 256);
+    const long gpu_layers_arg = count_arg(argc, argv, 6, 0, 0, 1 << 20);
+    if (threads_arg < 0 || tokens_arg < 0 || prompt_arg < 0 || batch_arg < 0 || gpu_layers_arg < 0) {
+        return 2;
+    }
+    const uint32_t threads = (uint32_t)threads_arg, gpu_layers = (uint32_t)gpu_layers_arg;
+    const size_t tokens = (size_t)tokens_arg, prompt = (size_t)prompt_arg, batch = (size_t)batch_arg;
+    /* Token ids for the 16 warm-up tokens, the decode run, the prompt and the batch steps. */
+    size_t sequence_len = batch + 8;
+    sequence_len = sequence_len > tokens ? sequence_len : tokens;
+    sequence_len = sequence_len > prompt ? sequence_len : prompt;
+    sequence_len = sequence_len > 16 ? sequence_len : 16;
     double start = now_seconds();
     struct rwkv_context * ctx = rwkv_init_from_file(argv[1], threads, gpu_layers);
     if (ctx == NULL) {
@@ -84,12 +108,16 @@ int main(int argc, char ** argv) {
     const size_t vocab = rwkv_get_n_vocab(ctx), state_len = rwkv_get_state_len(ctx);
     float * states = malloc(batch * state_len * sizeof(float));
     float * logits = malloc(batch * vocab * sizeof(float));
-    uint32_t * sequence = malloc((prompt > tokens ? prompt : tokens) * sizeof(uint32_t));
-    for (size_t i = 0; i < (prompt > tokens ? prompt : tokens); i++) {
+    uint32_t * sequence = malloc(sequence_len * sizeof(uint32_t));
+    if (states == NULL || logits == NULL || sequence == NULL) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < sequence_len; i++) {
         sequence[i] = (uint32_t)((i * 2654435761u) % vocab);
     }
     float * state_ptrs[256], * logit_ptrs[256];
-    for (size_t b = 0; b < batch && b < 256; b++) {
+    for (size_t b = 0; b < batch; b++) {
         state_ptrs[b] = states + b * state_len;
         logit_ptrs[b] = logits + b * vocab;
     }
@@ -107,7 +135,9 @@ int main(int argc, char ** argv) {
 
         rwkv_init_state(ctx, states);
         start = now_seconds();
-        rwkv_eval_sequence_in_chunks(ctx, sequence, prompt - 1, 64, states, states, NULL);
+        if (prompt > 1) {
+            rwkv_eval_sequence_in_chunks(ctx, sequence, prompt - 1, 64, states, states, NULL);
+        }
         rwkv_eval(ctx, sequence[prompt - 1], states, states, logits);
         prefill[run] = prompt / (now_seconds() - start);
 
