@@ -1,5 +1,7 @@
 #include "wkv.h"
 
+#include <string.h>
+
 #include "ops.h"
 
 /*
@@ -58,6 +60,42 @@ static float * head_state(const struct wkv_job * job, size_t t, size_t h) {
            h * model->head_size * model->head_size;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+/*
+ * v7's head reduces two sums per state row. As arrays they went through the stack and fifteen
+ * scalar adds per sum; as vectors the same tree runs on halves in registers: lane l + lane l+8,
+ * then l + l+4, then (0 + 2) + (1 + 3), exactly sum_lanes' order.
+ */
+#define WKV_VECTOR_SUMS 1
+/* GCC notes that 64-byte vector arguments pass differently with and without AVX-512; these
+   helpers are static and inlined, so no call crosses that boundary. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+typedef float lanes16 __attribute__((vector_size(64)));
+typedef float lanes8 __attribute__((vector_size(32)));
+typedef float lanes4 __attribute__((vector_size(16)));
+
+static inline lanes16 load_lanes(const float * p) {
+    lanes16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store_lanes(float * p, lanes16 v) {
+    memcpy(p, &v, sizeof v);
+}
+
+static inline float sum_vector_lanes(lanes16 p) {
+    const lanes8 s8 = __builtin_shufflevector(p, p, 0, 1, 2, 3, 4, 5, 6, 7) +
+                      __builtin_shufflevector(p, p, 8, 9, 10, 11, 12, 13, 14, 15);
+    const lanes4 s4 = __builtin_shufflevector(s8, s8, 0, 1, 2, 3) + __builtin_shufflevector(s8, s8, 4, 5, 6, 7);
+    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+#else
+#define WKV_VECTOR_SUMS 0
+#endif
+
 static inline float sum_lanes(const float p[LANES]) {
     float s8[8], s4[4];
     for (int l = 0; l < 8; l++) {
@@ -95,6 +133,25 @@ static void wkv7_head(size_t S, const float * restrict r, const float * restrict
                       float * restrict state, float * restrict out) {
     for (size_t i = 0; i < S; i++) {
         float * row = state + i * S;
+#if WKV_VECTOR_SUMS
+        if (S % LANES == 0) {
+            lanes16 p = { 0 };
+            for (size_t j = 0; j < S; j += LANES) {
+                p += load_lanes(row + j) * load_lanes(kk + j);
+            }
+            const float sa = -sum_vector_lanes(p);
+            const float vi = v[i];
+            lanes16 q = { 0 };
+            for (size_t j = 0; j < S; j += LANES) {
+                const lanes16 updated = load_lanes(row + j) * load_lanes(w + j) + vi * load_lanes(k + j) +
+                                        sa * (load_lanes(kk + j) * load_lanes(a + j));
+                store_lanes(row + j, updated);
+                q += updated * load_lanes(r + j);
+            }
+            out[i] = sum_vector_lanes(q);
+            continue;
+        }
+#endif
         /* sa = sum_j row[j] * -kk[j] (negating the sum is exact). */
         float p[LANES] = { 0 };
         size_t j = 0;
