@@ -410,14 +410,15 @@ ALWAYS_INLINE void accumulate_pair(uint32_t type, const uint8_t * const rows[], 
     }
 }
 
-ALWAYS_INLINE void quant_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows, const uint8_t * act,
-                              size_t act_stride, int n_cols, float * y, size_t y_stride) {
+/* Rows row, row + row_step, ... (row_step 1 but in decoding's far pairs). */
+ALWAYS_INLINE void quant_tile_rows(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step, int n_rows,
+                                   const uint8_t * act, size_t act_stride, int n_cols, float * y, size_t y_stride) {
     const size_t n_blocks = w->n_in / RWKV_QK;
     const uint8_t * rows[TILE_MAX_ROWS];
     __m256 acc[TILE_MAX_ROWS][TILE_MAX_COLS];
     __m128 acc_min[TILE_MAX_ROWS][TILE_MAX_COLS]; /* lanes 1 and 3: sums of m_w * s_x */
     for (int r = 0; r < n_rows; r++) {
-        rows[r] = w->data + (row + r) * w->row_bytes;
+        rows[r] = w->data + (row + r * row_step) * w->row_bytes;
         for (int c = 0; c < n_cols; c++) {
             acc[r][c] = _mm256_setzero_ps();
             acc_min[r][c] = _mm_setzero_ps();
@@ -442,8 +443,29 @@ ALWAYS_INLINE void quant_tile(uint32_t type, const struct rwkv_matrix * w, size_
                 __m128 m = acc_min[r][c];
                 sum += _mm_cvtss_f32(_mm_movehdup_ps(m)) + _mm_cvtss_f32(_mm_shuffle_ps(m, m, 3));
             }
-            y[c * y_stride + row + r] = sum;
+            y[c * y_stride + row + r * row_step] = sum;
         }
+    }
+}
+
+ALWAYS_INLINE void quant_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows, const uint8_t * act,
+                              size_t act_stride, int n_cols, float * y, size_t y_stride) {
+    quant_tile_rows(type, w, row, 1, n_rows, act, act_stride, n_cols, y, y_stride);
+}
+
+/*
+ * Decoding quantized rows two per pass, half the slice apart: each activation load serves both,
+ * the two dependency chains overlap, and the slice is read as two sequential streams (two
+ * neighbouring rows per pass read slower from memory, as on AVX-512: quads_avx512.h).
+ */
+ALWAYS_INLINE void quant_decode_rows(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
+                                     const uint8_t * act, float * y) {
+    const size_t half = (row_end - row_begin) / 2;
+    for (size_t r = row_begin; r < row_begin + half; r++) {
+        quant_tile_rows(type, w, r, half, 2, act, 0, 1, y, 0);
+    }
+    if ((row_end - row_begin) % 2 != 0) {
+        quant_tile(type, w, row_end - 1, 1, act, 0, 1, y, 0);
     }
 }
 
@@ -479,6 +501,18 @@ TILE_SET(q4_1, quant_tile, RWKV_TYPE_Q4_1)
 TILE_SET(q5_0, quant_tile, RWKV_TYPE_Q5_0)
 TILE_SET(q5_1, quant_tile, RWKV_TYPE_Q5_1)
 TILE_SET(q8_0, quant_tile, RWKV_TYPE_Q8_0)
+
+static void quantized_decode(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const uint8_t * act,
+                             float * y) {
+    switch (w->type) {
+    case RWKV_TYPE_Q4_0: quant_decode_rows(RWKV_TYPE_Q4_0, w, row_begin, row_end, act, y); break;
+    case RWKV_TYPE_Q4_1: quant_decode_rows(RWKV_TYPE_Q4_1, w, row_begin, row_end, act, y); break;
+    case RWKV_TYPE_Q5_0: quant_decode_rows(RWKV_TYPE_Q5_0, w, row_begin, row_end, act, y); break;
+    case RWKV_TYPE_Q5_1: quant_decode_rows(RWKV_TYPE_Q5_1, w, row_begin, row_end, act, y); break;
+    case RWKV_TYPE_Q8_0: quant_decode_rows(RWKV_TYPE_Q8_0, w, row_begin, row_end, act, y); break;
+    default: break;
+    }
+}
 
 static const struct tile_set * tiles_for(uint32_t type) {
     switch (type) {
@@ -522,7 +556,9 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
             rows_pass(tiles->rows4_cols2, tiles->rows1_cols2, w, tile, tile_end, (const uint8_t *)act + c * act_stride,
                       act_stride, y + c * y_stride, y_stride);
         }
-        if (c < n_cols && !rwkv_type_is_quantized(w->type) && rwkv_decode_act_outgrows_l1(w)) {
+        if (c < n_cols && rwkv_type_is_quantized(w->type)) {
+            quantized_decode(w, tile, tile_end, (const uint8_t *)act + c * act_stride, y + c * y_stride);
+        } else if (c < n_cols && !rwkv_type_is_quantized(w->type) && rwkv_decode_act_outgrows_l1(w)) {
             float_decode_long_rows(w, tile, tile_end, (const float *)((const uint8_t *)act + c * act_stride),
                                    y + c * y_stride);
         } else if (c < n_cols) {
