@@ -4,7 +4,11 @@
 #include <string.h>
 
 #include "data_types.h"
+#include "platform.h"
 #include "rwkv.h"
+
+/* How far behind the parse point pages are given back (release_parsed_pages). */
+#define RELEASE_STEP_BYTES ((uint64_t)4 << 20)
 
 bool rwkv_file_read_header(struct rwkv_file_view * view, struct rwkv_error_slot * error, bool print) {
     if (view->size < RWKV_FILE_HEADER_SIZE) {
@@ -147,7 +151,12 @@ bool rwkv_file_read_records(struct rwkv_file_view * view, struct rwkv_error_slot
     view->n_records = 0;
     size_t capacity = 0;
     uint64_t offset = RWKV_FILE_HEADER_SIZE;
+    uint64_t released = 0;
     while (offset < view->size) {
+        if (view->release_parsed_pages && offset - released >= RELEASE_STEP_BYTES) {
+            rwkv_release_mapped_pages(view->data + released, (size_t)(offset - released));
+            released = offset;
+        }
         if (view->n_records == capacity) {
             /* Every record takes at least 16 bytes, which bounds the growth by the file size. */
             size_t new_capacity = capacity == 0 ? 256 : capacity * 2;
@@ -165,6 +174,9 @@ bool rwkv_file_read_records(struct rwkv_file_view * view, struct rwkv_error_slot
             return false;
         }
         view->n_records++;
+    }
+    if (view->release_parsed_pages) {
+        rwkv_release_mapped_pages(view->data, (size_t)view->size);
     }
     return true;
 }

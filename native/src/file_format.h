@@ -39,6 +39,10 @@ struct rwkv_tensor_record {
 struct rwkv_file_view {
     const uint8_t * data;
     uint64_t size;
+    /* data is a file mapping read only for record headers (the quantizer): rwkv_file_read_records
+       gives its pages back behind each record, since a fault on a file cached in large folios
+       maps a whole folio (up to 2 MiB per header touched). */
+    bool release_parsed_pages;
     struct rwkv_file_header header;
     struct rwkv_tensor_record * records;
     size_t n_records;

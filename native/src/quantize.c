@@ -99,6 +99,16 @@ static void quantize_chunk_task(void * arg, uint32_t thread_index, uint32_t n_th
     }
 }
 
+/* Gives back the mapping's pages around a record's header once it is written: reading its name
+   mapped the whole folio holding it, up to 2 MiB (file_format.h). */
+static void release_record_header(const struct rwkv_file_view * view, const struct rwkv_tensor_record * record) {
+    const uint64_t folio = (uint64_t)2 << 20;
+    const uint64_t begin = record->record_offset & ~(folio - 1);
+    uint64_t end = (record->data_offset + folio - 1) & ~(folio - 1);
+    end = end < view->size ? end : view->size;
+    rwkv_release_mapped_pages(view->data + begin, (size_t)(end - begin));
+}
+
 static bool read_exactly(FILE * input, void * buffer, size_t size) {
     return fread(buffer, 1, size, input) == size;
 }
@@ -199,6 +209,7 @@ static bool write_output(const struct rwkv_file_view * view, const char * in_pat
                  rwkv_record_name_for_print(record, name, sizeof name), record->ne[0], record->ne[1], record->ne[2],
                  rwkv_type_name(record->type), rwkv_type_name(should_quantize(record) ? target : record->type),
                  record->data_bytes / 1048576.0, written / 1048576.0);
+        release_record_header(view, record);
     }
     free_quantizer(&q);
     writer.ok = writer.ok && rwkv_sync_file(writer.file);
@@ -230,7 +241,7 @@ bool rwkv_quantize_model_file(const char * model_file_path_in, const char * mode
     if (!rwkv_map_file(model_file_path_in, &input, error, print)) {
         return false;
     }
-    struct rwkv_file_view view = { .data = input.data, .size = input.size };
+    struct rwkv_file_view view = { .data = input.data, .size = input.size, .release_parsed_pages = true };
     bool ok = rwkv_file_read_header(&view, error, print);
     if (ok && view.header.data_type != RWKV_TYPE_FP32 && view.header.data_type != RWKV_TYPE_FP16) {
         ok = rwkv_error_set(error, print, RWKV_ERROR_FILE,
