@@ -127,6 +127,37 @@ size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in);
 #define RWKV_DECODE_ACT_L1_BYTES ((size_t)16 * 1024)
 bool rwkv_decode_act_outgrows_l1(const struct rwkv_matrix * w);
 
+/*
+ * Those rows are decoded in blocks (kernels_avx2.c, kernels_avx512.c): a block's rows are read in
+ * column chunks whose activations stay in L1, each row's accumulators waiting between chunks,
+ * while the next block is prefetched into L2 as one sequential stream.
+ */
+#define RWKV_DECODE_CHUNK_ELEMENTS 2048 /* 8 KiB of float activations; a multiple of 16 */
+#define RWKV_DECODE_BLOCK_MAX_ROWS 32
+
+struct rwkv_decode_block {
+    size_t begin, end;               /* this block's rows */
+    const char * next, * next_stop;  /* the next block's bytes, prefetched as this one is read */
+};
+
+/* Rows per block: 256 KiB of weights, well inside L2 (1 to RWKV_DECODE_BLOCK_MAX_ROWS). */
+static inline size_t rwkv_decode_block_rows(const struct rwkv_matrix * w) {
+    const size_t rows = ((size_t)256 * 1024) / w->row_bytes;
+    return rows < 1 ? 1 : rows > RWKV_DECODE_BLOCK_MAX_ROWS ? RWKV_DECODE_BLOCK_MAX_ROWS : rows;
+}
+
+/* The block of up to block_rows rows at begin, ending by row_end. */
+static inline struct rwkv_decode_block rwkv_decode_block_at(const struct rwkv_matrix * w, size_t begin,
+                                                            size_t block_rows, size_t row_end) {
+    struct rwkv_decode_block block;
+    block.begin = begin;
+    block.end = begin + block_rows < row_end ? begin + block_rows : row_end;
+    const size_t next_end = block.end + block_rows < row_end ? block.end + block_rows : row_end;
+    block.next = (const char *)(w->data + block.end * w->row_bytes);
+    block.next_stop = (const char *)(w->data + next_end * w->row_bytes);
+    return block;
+}
+
 struct rwkv_kernels {
     /* "scalar", "avx2", "avx512", "avx512vnni", "neon". */
     const char * name;

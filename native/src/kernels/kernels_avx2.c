@@ -168,44 +168,33 @@ ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_
 }
 
 /*
- * Decoding rows whose float activations outgrow L1 (kernels.h): a block of rows is read in column
- * chunks whose activations stay in L1, each row's two accumulators waiting in a small buffer
- * between chunks, while the next block is prefetched into L2 as one sequential stream at the pace
- * the weights are consumed. Chunks are whole multiples of 16 elements, so every element meets the
- * same accumulator and the same instructions as in float_tile_core.
+ * Decoding rows whose float activations outgrow L1, in blocks (kernels.h). Chunks are whole
+ * multiples of 16 elements, so every element meets the same accumulator and the same
+ * instructions as in float_tile_core; each row's two accumulators wait in a buffer between chunks.
  */
-#define CHUNK_ELEMENTS 2048         /* 8 KiB of float activations */
-#define CHUNK_BLOCK_BYTES (256 * 1024) /* weights whose rows wait between chunks: well inside L2 */
-#define CHUNK_BLOCK_MAX_ROWS 32
-
 ALWAYS_INLINE void float_decode_chunked(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
                                         const float * x, float * y) {
     const size_t n = w->n_in;
-    const size_t element_bytes = type == RWKV_TYPE_FP16 ? 2 : 4;
     /* One prefetched cache line per 64 bytes of weights read: every 32 (FP16) or 16 (FP32) elements. */
-    const size_t prefetch_every = 64 / element_bytes;
-    size_t block_rows = CHUNK_BLOCK_BYTES / w->row_bytes;
-    block_rows = block_rows < 1 ? 1 : block_rows > CHUNK_BLOCK_MAX_ROWS ? CHUNK_BLOCK_MAX_ROWS : block_rows;
-    __m256 partial0[CHUNK_BLOCK_MAX_ROWS], partial1[CHUNK_BLOCK_MAX_ROWS];
-    for (size_t block = row_begin; block < row_end; block += block_rows) {
-        const size_t block_end = block + block_rows < row_end ? block + block_rows : row_end;
-        const size_t next_end = block_end + block_rows < row_end ? block_end + block_rows : row_end;
-        const char * next = (const char *)(w->data + block_end * w->row_bytes);
-        const char * const next_stop = (const char *)(w->data + next_end * w->row_bytes);
-        for (size_t r = 0; r < block_end - block; r++) {
+    const size_t prefetch_every = 64 / (type == RWKV_TYPE_FP16 ? 2 : 4);
+    const size_t block_rows = rwkv_decode_block_rows(w);
+    __m256 partial0[RWKV_DECODE_BLOCK_MAX_ROWS], partial1[RWKV_DECODE_BLOCK_MAX_ROWS];
+    for (size_t begin = row_begin; begin < row_end; begin += block_rows) {
+        struct rwkv_decode_block block = rwkv_decode_block_at(w, begin, block_rows, row_end);
+        for (size_t r = 0; r < block.end - block.begin; r++) {
             partial0[r] = _mm256_setzero_ps();
             partial1[r] = _mm256_setzero_ps();
         }
-        for (size_t chunk = 0; chunk < n; chunk += CHUNK_ELEMENTS) {
-            const size_t chunk_end = chunk + CHUNK_ELEMENTS < n ? chunk + CHUNK_ELEMENTS : n;
-            for (size_t r = block; r < block_end; r++) {
+        for (size_t chunk = 0; chunk < n; chunk += RWKV_DECODE_CHUNK_ELEMENTS) {
+            const size_t chunk_end = chunk + RWKV_DECODE_CHUNK_ELEMENTS < n ? chunk + RWKV_DECODE_CHUNK_ELEMENTS : n;
+            for (size_t r = block.begin; r < block.end; r++) {
                 const uint8_t * row = w->data + r * w->row_bytes;
-                __m256 acc0 = partial0[r - block], acc1 = partial1[r - block];
+                __m256 acc0 = partial0[r - block.begin], acc1 = partial1[r - block.begin];
                 size_t i = chunk;
                 for (; i + 16 <= chunk_end; i += 16) {
-                    if (i % prefetch_every == 0 && next < next_stop) {
-                        _mm_prefetch(next, _MM_HINT_T1);
-                        next += 64;
+                    if (i % prefetch_every == 0 && block.next < block.next_stop) {
+                        _mm_prefetch(block.next, _MM_HINT_T1);
+                        block.next += 64;
                     }
                     acc0 = _mm256_fmadd_ps(load_weights(type, row, i), _mm256_loadu_ps(x + i), acc0);
                     acc1 = _mm256_fmadd_ps(load_weights(type, row, i + 8), _mm256_loadu_ps(x + i + 8), acc1);
@@ -219,12 +208,12 @@ ALWAYS_INLINE void float_decode_chunked(uint32_t type, const struct rwkv_matrix 
                     acc1 = _mm256_fmadd_ps(load_weights_partial(type, row, i, chunk_end - i),
                                            _mm256_maskload_ps(x + i, first_lanes(chunk_end - i)), acc1);
                 }
-                partial0[r - block] = acc0;
-                partial1[r - block] = acc1;
+                partial0[r - block.begin] = acc0;
+                partial1[r - block.begin] = acc1;
             }
         }
-        for (size_t r = block; r < block_end; r++) {
-            y[r] = hsum(_mm256_add_ps(partial0[r - block], partial1[r - block]));
+        for (size_t r = block.begin; r < block.end; r++) {
+            y[r] = hsum(_mm256_add_ps(partial0[r - block.begin], partial1[r - block.begin]));
         }
     }
 }
