@@ -120,9 +120,8 @@ size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in);
  * single sequential stream, which the hardware prefetchers follow best; but every row rereads the
  * whole activation vector, and once that outgrows half of a 32 KiB L1 data cache (the FFN's value
  * matrix of an FP16 model: n_in = 4 x n_embed floats) the weights streaming past evict it and it
- * comes from L2 on every row. AVX2 then reads four rows per pass over the activations (v7 1.5B
- * FP16, one thread: 8.0 -> 9.7 tok/s); AVX-512 reads blocks of rows in column chunks
- * (kernels_avx512.c). Quantized activations are bytes: they stay small.
+ * comes from L2 on every row. Such rows are decoded in blocks instead (below). Quantized
+ * activations are bytes: they stay small.
  */
 #define RWKV_DECODE_ACT_L1_BYTES ((size_t)16 * 1024)
 bool rwkv_decode_act_outgrows_l1(const struct rwkv_matrix * w);
