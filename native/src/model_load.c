@@ -502,9 +502,6 @@ static bool load(struct loader * loader, const char * path) {
     if (!resolve_dims(loader) || !load_all_tensors(loader)) {
         return false;
     }
-    /* Decoding reads one embedding row per token: 2 MiB pages there would map (and count in RSS)
-       far more of the matrix than is ever read. */
-    rwkv_advise_small_pages(model->emb.data, model->emb.row_bytes * model->n_vocab);
     size_t per_layer;
     bool ok = model->arch == RWKV_ARCH_V4
         ? checked_mul(5, model->n_embed, &per_layer)

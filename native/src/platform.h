@@ -16,12 +16,19 @@
 struct rwkv_mapped_file {
     const uint8_t * data;   /* NULL for an empty file */
     uint64_t size;
-    void * handle;          /* platform bookkeeping */
+    void * handle;          /* the open file, for rwkv_read_mapped_file (POSIX: descriptor + 1) */
 };
 
-/* Maps path (UTF-8) read-only. Fails with FILE|FILE_OPEN or FILE|FILE_STAT. */
+/* Maps path (UTF-8) read-only and keeps it open. Fails with FILE|FILE_OPEN or FILE|FILE_STAT. */
 bool rwkv_map_file(const char * path, struct rwkv_mapped_file * out, struct rwkv_error_slot * error, bool print);
 void rwkv_unmap_file(struct rwkv_mapped_file * file);
+
+/*
+ * Copies size bytes at offset of a mapped file into buffer by reading the file, not the mapping:
+ * the page cache serves them without adding pages to this process's resident set. Safe from many
+ * threads at once. False if the range is outside the file or the read fails.
+ */
+bool rwkv_read_mapped_file(const struct rwkv_mapped_file * file, uint64_t offset, void * buffer, size_t size);
 
 /* fopen with a UTF-8 path. */
 FILE * rwkv_fopen(const char * path, const char * mode);
@@ -48,9 +55,6 @@ void rwkv_aligned_free(void * memory);
 
 /* Asks for 2 MiB pages on a large buffer that will be streamed through (a hint; no-op where unsupported). */
 void rwkv_advise_huge_pages(void * memory, size_t size);
-
-/* Asks for ordinary pages on part of a mapped file that is read sparsely (a hint, as above). */
-void rwkv_advise_small_pages(const void * memory, size_t size);
 
 /*
  * Drops this process's copy of the whole pages inside [memory, memory + size) of a read-only file

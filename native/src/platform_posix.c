@@ -75,19 +75,6 @@ static bool interior_pages(const void * memory, size_t size, uintptr_t * begin, 
     return memory != NULL && *end > *begin;
 }
 
-void rwkv_advise_small_pages(const void * memory, size_t size) {
-#if defined(__linux__) && defined(MADV_NOHUGEPAGE)
-    /* Pages at the edges keep the mapping's advice. */
-    uintptr_t begin, end;
-    if (interior_pages(memory, size, &begin, &end)) {
-        madvise((void *)begin, end - begin, MADV_NOHUGEPAGE);
-    }
-#else
-    (void)memory;
-    (void)size;
-#endif
-}
-
 void rwkv_release_mapped_pages(const void * memory, size_t size) {
     /* The mapping is private and never written, so its pages are the file's: dropping them loses
        nothing. */
@@ -138,8 +125,9 @@ bool rwkv_map_file(const char * path, struct rwkv_mapped_file * out, struct rwkv
         }
         out->data = data;
         out->size = (uint64_t)info.st_size;
+        out->handle = (void *)(intptr_t)(fd + 1);
+        return true;
     }
-    /* The mapping keeps the file alive; the descriptor is no longer needed. */
     close(fd);
     return true;
 }
@@ -148,8 +136,33 @@ void rwkv_unmap_file(struct rwkv_mapped_file * file) {
     if (file->data != NULL) {
         munmap((void *)file->data, (size_t)file->size);
     }
+    if (file->handle != NULL) {
+        close((int)((intptr_t)file->handle - 1));
+    }
     file->data = NULL;
     file->size = 0;
+    file->handle = NULL;
+}
+
+bool rwkv_read_mapped_file(const struct rwkv_mapped_file * file, uint64_t offset, void * buffer, size_t size) {
+    if (file->handle == NULL || offset > file->size || size > file->size - offset) {
+        return false;
+    }
+    const int fd = (int)((intptr_t)file->handle - 1);
+    uint8_t * out = buffer;
+    while (size > 0) {
+        const ssize_t got = pread(fd, out, size, (off_t)offset);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            return false; /* an I/O error, or the file shrank since it was mapped */
+        }
+        out += got;
+        offset += (uint64_t)got;
+        size -= (size_t)got;
+    }
+    return true;
 }
 
 FILE * rwkv_fopen(const char * path, const char * mode) {

@@ -58,6 +58,8 @@ bool rwkv_map_file(const char * path, struct rwkv_mapped_file * out, struct rwkv
         }
         out->data = data;
         out->size = (uint64_t)size.QuadPart;
+        out->handle = file;
+        return true;
     }
     CloseHandle(file);
     return true;
@@ -67,8 +69,34 @@ void rwkv_unmap_file(struct rwkv_mapped_file * file) {
     if (file->data != NULL) {
         UnmapViewOfFile((void *)file->data);
     }
+    if (file->handle != NULL) {
+        CloseHandle((HANDLE)file->handle);
+    }
     file->data = NULL;
     file->size = 0;
+    file->handle = NULL;
+}
+
+bool rwkv_read_mapped_file(const struct rwkv_mapped_file * file, uint64_t offset, void * buffer, size_t size) {
+    if (file->handle == NULL || offset > file->size || size > file->size - offset) {
+        return false;
+    }
+    uint8_t * out = buffer;
+    while (size > 0) {
+        /* An explicit offset per read: no shared file position, so threads may read at once. */
+        OVERLAPPED at = { 0 };
+        at.Offset = (DWORD)offset;
+        at.OffsetHigh = (DWORD)(offset >> 32);
+        const DWORD chunk = size > ((DWORD)1 << 30) ? ((DWORD)1 << 30) : (DWORD)size;
+        DWORD got = 0;
+        if (!ReadFile((HANDLE)file->handle, out, chunk, &got, &at) || got == 0) {
+            return false;
+        }
+        out += got;
+        offset += got;
+        size -= got;
+    }
+    return true;
 }
 
 FILE * rwkv_fopen(const char * path, const char * mode) {
@@ -128,11 +156,6 @@ void * rwkv_aligned_alloc(size_t alignment, size_t size) {
 
 void rwkv_advise_huge_pages(void * memory, size_t size) {
     /* Large pages on Windows need a privilege most users lack; ordinary pages it is. */
-    (void)memory;
-    (void)size;
-}
-
-void rwkv_advise_small_pages(const void * memory, size_t size) {
     (void)memory;
     (void)size;
 }
