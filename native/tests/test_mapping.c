@@ -119,6 +119,31 @@ static void check_release(const char * path, size_t file_size) {
     rwkv_unmap_file(&file);
 }
 
+/* rwkv_read_mapped_file (embedding rows): the file's bytes, as the mapping shows them, at any offset
+   inside the file, and a refusal past its end. Runs on every platform. */
+static void check_positional_reads(const char * path) {
+    struct rwkv_mapped_file file;
+    struct rwkv_error_slot error = { 0 };
+    CHECK_MSG(rwkv_map_file(path, &file, &error, false), "%s", error.message);
+    if (file.data == NULL) {
+        return;
+    }
+    uint8_t buffer[5000];
+    const uint64_t offsets[] = { 0, 1, 4093, file.size / 2 + 3, file.size - sizeof buffer };
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        memset(buffer, 0xa5, sizeof buffer);
+        CHECK_MSG(rwkv_read_mapped_file(&file, offsets[i], buffer, sizeof buffer), "reading at %llu failed",
+                  (unsigned long long)offsets[i]);
+        CHECK_MSG(memcmp(buffer, file.data + offsets[i], sizeof buffer) == 0, "bytes at %llu differ from the mapping",
+                  (unsigned long long)offsets[i]);
+    }
+    CHECK(!rwkv_read_mapped_file(&file, file.size - 10, buffer, 11));
+    CHECK(!rwkv_read_mapped_file(&file, file.size + 1, buffer, 0));
+    CHECK(rwkv_read_mapped_file(&file, file.size, buffer, 0));
+    rwkv_unmap_file(&file);
+    CHECK(!rwkv_read_mapped_file(&file, 0, buffer, 1));
+}
+
 /*
  * The quantizer reads tensor data with stdio and the mapping only for record headers, so its
  * resident memory stays near its buffers whatever the page cache holds. Where the file is cached
@@ -242,6 +267,7 @@ int main(void) {
         rwkv_free(ctx);
     }
     check_release(path, file_size);
+    check_positional_reads(path);
     check_quantizer_resident(path);
     remove(path);
     return test_finish("test_mapping");
