@@ -4,6 +4,7 @@
 
 #include "data_types.h"
 #include "gpu/device.h"
+#include "kernels/kernels.h"
 #include "rwkv.h"
 
 /* Rows are handed to threads in multiples of this, so each thread's slice starts on a tidy boundary. */
@@ -39,6 +40,22 @@ struct prepare_job {
     size_t act_stride;
 };
 
+/*
+ * The distance between a product's converted activation columns: as close as the format allows,
+ * not the buffer's widest stride. A sequence tile reads the same offsets of eight columns at once,
+ * and at a stride that is a multiple of 4 KiB (16 KiB, the FFN's float width, in every model) they
+ * all fall in one set of the L1 cache, where they evict each other and the weights streaming past.
+ * Packed (and moved off 4 KiB multiples), one thread, eight sessions of v7 0.4B Q5_1: the products
+ * of rows of 1024 ran at 80 -> 88 GMAC/s.
+ */
+static size_t packed_act_stride(uint32_t act_type, size_t n_in, size_t capacity) {
+    size_t stride = rwkv_act_bytes(act_type, n_in);
+    if (stride % 4096 == 0 && stride + 64 <= capacity) {
+        stride += 64;
+    }
+    return stride;
+}
+
 /* Activation columns [begin, end) of a product. */
 static void prepare_columns(void * arg, size_t begin, size_t end) {
     const struct prepare_job * job = arg;
@@ -65,9 +82,10 @@ void rwkv_matmul(struct rwkv_compute * compute, const struct rwkv_matrix * w, co
         job.act = x;
         job.act_stride = x_stride * sizeof(float);
     } else {
+        job.act_stride = packed_act_stride(act_type, w->n_in, scratch->act_stride);
         /* Columns convert independently; in sequence mode that is worth sharing among the threads. */
         struct prepare_job prepare = {
-            compute->kernels, act_type, x, x_stride, w->n_in, scratch->act, scratch->act_stride,
+            compute->kernels, act_type, x, x_stride, w->n_in, scratch->act, job.act_stride,
         };
         rwkv_for_tokens(compute, n_tokens, prepare_columns, &prepare);
     }

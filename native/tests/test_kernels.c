@@ -458,6 +458,12 @@ static void test_matmul_shapes(void) {
         for (size_t n_cols = 1; n_cols <= MAX_COLS; n_cols++) {
             test_case(TYPES[t], quantized ? 96 : 100, 17, n_cols);
         }
+        if (quantized) {
+            /* Eight columns of rows long enough to be multiplied in slices (AVX-512): eight whole
+               groups and a partial one, and more rows than one sliced tile holds. */
+            test_case(TYPES[t], 4192, 17, 9);
+            test_case(TYPES[t], 4096, 65, 8);
+        }
     }
 }
 

@@ -33,13 +33,17 @@
 
 typedef void (*quad_tile_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,
                              float * y, size_t y_stride);
+typedef void (*quad_slice_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,
+                              size_t g_begin, size_t g_end, float * partial, float * y, size_t y_stride);
 typedef void (*quad_rows_fn)(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const uint8_t * act,
                              float * y);
 
-/* A type's tiles: QUAD_COLS columns, or one; and decoding's loop over rows (one call per slice,
-   not per row: short rows made the call and its set-up a tenth of the work). */
+/* A type's tiles: QUAD_COLS columns, or one; QUAD_COLS columns over a slice of a row's groups;
+   and decoding's loop over rows (one call per thread's share of rows, not per row: short rows made
+   the call and its set-up a tenth of the work). */
 struct quad_tiles {
     quad_tile_fn many_cols, one_col;
+    quad_slice_fn many_cols_slice;
     quad_rows_fn decode_rows;
 };
 
@@ -327,27 +331,29 @@ QUAD_ALWAYS_INLINE void tile_group(uint32_t type, const uint8_t * group, int n_q
     }
 }
 
-/* One weight row against n_cols activation columns (n_cols <= QUAD_COLS). */
-QUAD_ALWAYS_INLINE void quad_tile(uint32_t type, const struct rwkv_matrix * m, size_t row, const uint8_t * act,
-                                  size_t act_stride, int n_cols, float * y, size_t y_stride) {
+QUAD_ALWAYS_INLINE size_t quad_row_groups(const struct rwkv_matrix * m) {
+    return (m->n_in / RWKV_QK + RWKV_ACT_GROUP_BLOCKS - 1) / RWKV_ACT_GROUP_BLOCKS;
+}
+
+QUAD_ALWAYS_INLINE void prefetch_l2(const uint8_t * bytes, size_t n) {
+    for (size_t line = 0; line < n; line += 64) {
+        _mm_prefetch((const char *)bytes + line, _MM_HINT_T1);
+    }
+}
+
+/* Groups [g_begin, g_end) of one weight row against n_cols activation columns (n_cols <= QUAD_COLS),
+   added to acc in group order. prefetch_groups asks for the same groups of the row four ahead. */
+QUAD_ALWAYS_INLINE void quad_tile_groups(uint32_t type, const struct rwkv_matrix * m, size_t row, const uint8_t * act,
+                                         size_t act_stride, int n_cols, size_t g_begin, size_t g_end,
+                                         bool prefetch_groups, __m512 acc[QUAD_COLS]) {
     const size_t bytes = quad_block_bytes(type);
     const size_t n_blocks = m->n_in / RWKV_QK;
     const size_t group_bytes = RWKV_ACT_GROUP_BLOCKS * bytes;
     const uint8_t * weights = m->data + row * m->row_bytes;
-    __m512 acc[QUAD_COLS];
-    for (int c = 0; c < n_cols; c++) {
-        acc[c] = _mm512_setzero_ps();
-    }
-    for (size_t g = 0; g * RWKV_ACT_GROUP_BLOCKS < n_blocks; g++) {
+    for (size_t g = g_begin; g < g_end; g++) {
         const uint8_t * group = weights + g * group_bytes;
-        if (n_cols == QUAD_COLS) {
-            /* Sequence mode spends long enough per row that the hardware prefetchers fall behind
-               when rows come from memory: ask for the row four ahead into L2 (8 columns of
-               2048 x 16384 Q8_0: 44.5 -> 61.1 GMAC/s; Q5_1 1024 x 65536: 56.3 -> 62.3). */
-            const char * ahead = (const char *)group + PREFETCH_ROWS_AHEAD * m->row_bytes;
-            for (size_t line = 0; line < group_bytes; line += 64) {
-                _mm_prefetch(ahead + line, _MM_HINT_T1);
-            }
+        if (prefetch_groups) {
+            prefetch_l2(group + PREFETCH_ROWS_AHEAD * m->row_bytes, group_bytes);
         }
         const size_t left = n_blocks - g * RWKV_ACT_GROUP_BLOCKS;
         if (left >= RWKV_ACT_GROUP_BLOCKS) {
@@ -370,8 +376,49 @@ QUAD_ALWAYS_INLINE void quad_tile(uint32_t type, const struct rwkv_matrix * m, s
             tile_group(type, padded, (int)((left + 3) / 4), act, act_stride, g, n_cols, acc);
         }
     }
+}
+
+/* One weight row against n_cols activation columns (n_cols <= QUAD_COLS). */
+QUAD_ALWAYS_INLINE void quad_tile(uint32_t type, const struct rwkv_matrix * m, size_t row, const uint8_t * act,
+                                  size_t act_stride, int n_cols, float * y, size_t y_stride) {
+    __m512 acc[QUAD_COLS];
+    for (int c = 0; c < n_cols; c++) {
+        acc[c] = _mm512_setzero_ps();
+    }
+    /* Sequence mode spends long enough per row that the hardware prefetchers fall behind when
+       rows come from memory: ask for the row four ahead into L2 (8 columns of 2048 x 16384 Q8_0:
+       44.5 -> 61.1 GMAC/s; Q5_1 1024 x 65536: 56.3 -> 62.3). */
+    quad_tile_groups(type, m, row, act, act_stride, n_cols, 0, quad_row_groups(m), n_cols == QUAD_COLS, acc);
     for (int c = 0; c < n_cols; c++) {
         y[c * y_stride + row] = quad_sum512(acc[c]);
+    }
+}
+
+/*
+ * QUAD_COLS columns of groups [g_begin, g_end) of one row, continuing the sums kept in partial
+ * (QUAD_COLS x 16 floats) between calls: the first slice starts them, the last writes y. Each lane
+ * adds the same terms in the same order as quad_tile's, so the bits are the same. The first slice
+ * prefetches the whole row four ahead, which the later slices of the same rows then find in L2.
+ */
+QUAD_ALWAYS_INLINE void quad_tile_slice(uint32_t type, const struct rwkv_matrix * m, size_t row, const uint8_t * act,
+                                        size_t act_stride, size_t g_begin, size_t g_end, float * partial, float * y,
+                                        size_t y_stride) {
+    __m512 acc[QUAD_COLS];
+    for (int c = 0; c < QUAD_COLS; c++) {
+        acc[c] = g_begin == 0 ? _mm512_setzero_ps() : _mm512_load_ps(partial + 16 * c);
+    }
+    if (g_begin == 0) {
+        prefetch_l2(m->data + (row + PREFETCH_ROWS_AHEAD) * m->row_bytes, m->row_bytes);
+    }
+    quad_tile_groups(type, m, row, act, act_stride, QUAD_COLS, g_begin, g_end, false, acc);
+    if (g_end == quad_row_groups(m)) {
+        for (int c = 0; c < QUAD_COLS; c++) {
+            y[c * y_stride + row] = quad_sum512(acc[c]);
+        }
+    } else {
+        for (int c = 0; c < QUAD_COLS; c++) {
+            _mm512_store_ps(partial + 16 * c, acc[c]);
+        }
     }
 }
 
@@ -457,11 +504,15 @@ QUAD_ALWAYS_INLINE void decode_rows(uint32_t type, const struct rwkv_matrix * m,
                            float * y, size_t y_stride) {                                                       \
         quad_tile(type, w, row, act, act_stride, 1, y, y_stride);                                              \
     }                                                                                                          \
+    static void name##_slice(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, \
+                             size_t g_begin, size_t g_end, float * partial, float * y, size_t y_stride) {     \
+        quad_tile_slice(type, w, row, act, act_stride, g_begin, g_end, partial, y, y_stride);                  \
+    }                                                                                                          \
     static void name##_rows(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const uint8_t * act, \
                             float * y) {                                                                       \
         decode_rows(type, w, row_begin, row_end, act, y);                                                      \
     }                                                                                                          \
-    static const struct quad_tiles name##_quad_tiles = { name##_many, name##_one, name##_rows };
+    static const struct quad_tiles name##_quad_tiles = { name##_many, name##_one, name##_slice, name##_rows };
 
 QUAD_TILES(q4_0, RWKV_TYPE_Q4_0)
 QUAD_TILES(q4_1, RWKV_TYPE_Q4_1)
