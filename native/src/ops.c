@@ -92,18 +92,50 @@ void rwkv_matmul(struct rwkv_compute * compute, const struct rwkv_matrix * w, co
     rwkv_threadpool_run(compute->pool, matmul_task, &job);
 }
 
+/*
+ * Sums in double over NORM_LANES independent accumulators, which the compiler keeps in vector
+ * registers: one chain of dependent additions (four cycles each) made the norms 2% of a batched
+ * step of v7 0.4B. Doubles hold a sum of floats nearly exactly either way.
+ */
+#define NORM_LANES 8
+
+static double sum_in_lanes(const double lanes[NORM_LANES]) {
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+static double sum_of(const float * x, size_t n) {
+    double lanes[NORM_LANES] = { 0 };
+    size_t i = 0;
+    for (; i + NORM_LANES <= n; i += NORM_LANES) {
+        for (int l = 0; l < NORM_LANES; l++) {
+            lanes[l] += x[i + l];
+        }
+    }
+    for (; i < n; i++) {
+        lanes[i % NORM_LANES] += x[i];
+    }
+    return sum_in_lanes(lanes);
+}
+
+static double squared_deviations(const float * x, float mean, size_t n) {
+    double lanes[NORM_LANES] = { 0 };
+    size_t i = 0;
+    for (; i + NORM_LANES <= n; i += NORM_LANES) {
+        for (int l = 0; l < NORM_LANES; l++) {
+            const float centered = x[i + l] - mean;
+            lanes[l] += (double)(centered * centered);
+        }
+    }
+    for (; i < n; i++) {
+        const float centered = x[i] - mean;
+        lanes[i % NORM_LANES] += (double)(centered * centered);
+    }
+    return sum_in_lanes(lanes);
+}
+
 void rwkv_layer_norm(const float * x, const float * weight, const float * bias, float * y, size_t n, float eps) {
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        sum += x[i];
-    }
-    const float mean = (float)(sum / (double)n);
-    double variance_sum = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        float centered = x[i] - mean;
-        variance_sum += (double)(centered * centered);
-    }
-    const float variance = (float)(variance_sum / (double)n);
+    const float mean = (float)(sum_of(x, n) / (double)n);
+    const float variance = (float)(squared_deviations(x, mean, n) / (double)n);
     const float scale = 1.0f / sqrtf(variance + eps);
     for (size_t i = 0; i < n; i++) {
         y[i] = (x[i] - mean) * scale * weight[i] + bias[i];
