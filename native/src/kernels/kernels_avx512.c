@@ -306,7 +306,8 @@ static void quantized_matmul(const struct quad_tiles * tiles, const struct rwkv_
     tile_rows = tile_rows < 1 ? 1 : tile_rows;
     const size_t n_groups = (w->n_in / RWKV_QK + RWKV_ACT_GROUP_BLOCKS - 1) / RWKV_ACT_GROUP_BLOCKS;
     const size_t slice_groups = groups_per_slice(n_groups);
-    _Alignas(64) float partial[SLICED_TILE_ROWS][QUAD_COLS * 16];
+    /* Unaligned accesses only: GCC for Windows does not align the stack beyond 16 bytes. */
+    float partial[SLICED_TILE_ROWS][QUAD_COLS * 16];
     if (slice_groups < n_groups && tile_rows > SLICED_TILE_ROWS) {
         tile_rows = SLICED_TILE_ROWS;
     }

@@ -405,7 +405,7 @@ QUAD_ALWAYS_INLINE void quad_tile_slice(uint32_t type, const struct rwkv_matrix 
                                         size_t y_stride) {
     __m512 acc[QUAD_COLS];
     for (int c = 0; c < QUAD_COLS; c++) {
-        acc[c] = g_begin == 0 ? _mm512_setzero_ps() : _mm512_load_ps(partial + 16 * c);
+        acc[c] = g_begin == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(partial + 16 * c);
     }
     if (g_begin == 0) {
         prefetch_l2(m->data + (row + PREFETCH_ROWS_AHEAD) * m->row_bytes, m->row_bytes);
@@ -417,7 +417,7 @@ QUAD_ALWAYS_INLINE void quad_tile_slice(uint32_t type, const struct rwkv_matrix 
         }
     } else {
         for (int c = 0; c < QUAD_COLS; c++) {
-            _mm512_store_ps(partial + 16 * c, acc[c]);
+            _mm512_storeu_ps(partial + 16 * c, acc[c]);
         }
     }
 }
