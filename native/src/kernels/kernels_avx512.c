@@ -304,7 +304,7 @@ static void quantized_matmul(const struct quad_tiles * tiles, const struct rwkv_
     /* Sequence mode: a cache-sized tile of rows is decoded once per QUAD_COLS columns. */
     size_t tile_rows = TILE_BYTES / (w->row_bytes + 1);
     tile_rows = tile_rows < 1 ? 1 : tile_rows;
-    const size_t n_groups = (w->n_in / RWKV_QK + RWKV_ACT_GROUP_BLOCKS - 1) / RWKV_ACT_GROUP_BLOCKS;
+    const size_t n_groups = quad_row_groups(w);
     const size_t slice_groups = groups_per_slice(n_groups);
     /* Unaligned accesses only: GCC for Windows does not align the stack beyond 16 bytes. */
     float partial[SLICED_TILE_ROWS][QUAD_COLS * 16];

@@ -331,6 +331,7 @@ QUAD_ALWAYS_INLINE void tile_group(uint32_t type, const uint8_t * group, int n_q
     }
 }
 
+/* Groups of sixteen blocks in a row, the last one possibly partial. */
 QUAD_ALWAYS_INLINE size_t quad_row_groups(const struct rwkv_matrix * m) {
     return (m->n_in / RWKV_QK + RWKV_ACT_GROUP_BLOCKS - 1) / RWKV_ACT_GROUP_BLOCKS;
 }
