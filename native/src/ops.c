@@ -43,8 +43,9 @@ struct prepare_job {
 /*
  * The distance between a product's converted activation columns: as close as the format allows,
  * not the buffer's widest stride. A sequence tile reads the same offsets of eight columns at once,
- * and at a stride that is a multiple of 4 KiB (16 KiB, the FFN's float width, in every model) they
- * all fall in one set of the L1 cache, where they evict each other and the weights streaming past.
+ * and at a stride that is a multiple of 4 KiB (the widest is the FFN's width in floats, 12-32 KiB
+ * in the models measured) they all fall in one set of the L1 cache, where they evict each other
+ * and the weights streaming past.
  * Packed (and moved off 4 KiB multiples), one thread, eight sessions of v7 0.4B Q5_1: the products
  * of rows of 1024 ran at 80 -> 88 GMAC/s.
  */
