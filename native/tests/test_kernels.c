@@ -7,7 +7,9 @@
  *   (d) prepare_act exactly as kernels.h defines Q8_0/Q8_1 and FP16 activations;
  *   (e) dispatch (JRWKV_KERNELS as an upper bound, rwkv_kernels_by_name);
  *   (f) quantize_row byte-identical to the portable quantizer, on trained-like rows and on the
- *       blocks its fast paths hand back (zeros of both signs, equal values, non-finite, extremes).
+ *       blocks its fast paths hand back (zeros of both signs, equal values, non-finite, extremes);
+ *   (g) quantized products bit-identical between the AVX2 and AVX-512 levels, which sum each
+ *       row's blocks in the same lanes and order.
  */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200112L /* setenv */
@@ -50,12 +52,9 @@ static bool is_affine(uint32_t type) {
 }
 
 /* How a level arranges quantized activations (kernels.h). */
-enum act_layout { LAYOUT_BLOCKS, LAYOUT_PAIRS, LAYOUT_GROUPS };
+enum act_layout { LAYOUT_BLOCKS, LAYOUT_GROUPS };
 
 static enum act_layout layout_of(const struct rwkv_kernels * kernels) {
-    if (kernels->prepare_act == rwkv_prepare_act_pairs) {
-        return LAYOUT_PAIRS;
-    }
 #ifdef RWKV_HAVE_X86_KERNELS
     if (kernels->prepare_act == rwkv_prepare_act_groups_avx512) {
         return LAYOUT_GROUPS;
@@ -68,9 +67,6 @@ static enum act_layout layout_of(const struct rwkv_kernels * kernels) {
 static size_t act_used_bytes(enum act_layout layout, uint32_t type, size_t n_in) {
     if (!rwkv_type_is_quantized(type)) {
         return n_in * sizeof(float);
-    }
-    if (layout == LAYOUT_PAIRS) {
-        return (n_in / 32 + 1) / 2 * sizeof(struct rwkv_act_pair);
     }
     if (layout == LAYOUT_GROUPS) {
         return (n_in / 32 + 15) / 16 * sizeof(struct rwkv_act_group);
@@ -116,45 +112,6 @@ static uint8_t * groups_from_blocks(uint32_t type, const uint8_t * blocks, size_
         group->offsets[lane] = offset * sum;
     }
     return (uint8_t *)groups;
-}
-
-/*
- * The rwkv_act_pair records kernels.h defines, built independently from a column of Q8_0/Q8_1
- * blocks (malloc'd; the caller frees it).
- */
-static uint8_t * pairs_from_blocks(uint32_t type, const uint8_t * blocks, size_t n_in) {
-    const size_t n_blocks = n_in / 32;
-    const size_t n_pairs = (n_blocks + 1) / 2;
-    const size_t block_bytes = is_affine(type) ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0);
-    const int offset = type == RWKV_TYPE_Q4_0 ? 8 : type == RWKV_TYPE_Q5_0 ? 16 : 0;
-    struct rwkv_act_pair * pairs = calloc(n_pairs, sizeof *pairs);
-    for (size_t b = 0; b < n_blocks; b++) {
-        struct rwkv_act_pair * pair = &pairs[b / 2];
-        const size_t half = b % 2;
-        if (is_affine(type)) {
-            const struct rwkv_block_q8_1 * block = (const struct rwkv_block_q8_1 *)(blocks + b * block_bytes);
-            for (int j = 0; j < 16; j++) {
-                pair->lo[16 * half + j] = block->qs[j];
-                pair->hi[16 * half + j] = block->qs[16 + j];
-            }
-            pair->scales[2 * half] = rwkv_fp16_to_fp32(block->d);
-            pair->scales[2 * half + 1] = rwkv_fp16_to_fp32(block->s);
-        } else {
-            const struct rwkv_block_q8_0 * block = (const struct rwkv_block_q8_0 *)(blocks + b * block_bytes);
-            for (int j = 0; j < 16; j++) {
-                pair->lo[16 * half + j] = block->qs[j];
-                pair->hi[16 * half + j] = block->qs[16 + j];
-            }
-            pair->scales[half] = rwkv_fp16_to_fp32(block->d);
-        }
-    }
-    for (size_t p = 0; p < n_pairs; p++) {
-        for (int i = 0; i < 16; i++) {
-            pairs[p].offset_pairs[i] = (int16_t)(offset * (pairs[p].lo[2 * i] + pairs[p].lo[2 * i + 1] +
-                                                           pairs[p].hi[2 * i] + pairs[p].hi[2 * i + 1]));
-        }
-    }
-    return (uint8_t *)pairs;
 }
 
 /* malloc'd block with a 64-byte aligned start inside; free *raw. */
@@ -356,6 +313,8 @@ static void test_case(uint32_t type, size_t n_in, size_t n_out, size_t n_cols) {
     size_t y_stride = n_out + 5;
     float * y = malloc(y_stride * n_cols * sizeof(float));
     float * y_scalar = malloc(y_stride * n_cols * sizeof(float));
+    float * y_avx2 = malloc(y_stride * n_cols * sizeof(float));
+    bool have_avx2 = false;
     double * reference = malloc(n_out * n_cols * sizeof(double));
     double * tol = malloc(n_out * n_cols * sizeof(double));
     for (size_t c = 0; c < n_cols; c++) {
@@ -381,9 +340,7 @@ static void test_case(uint32_t type, size_t n_in, size_t n_out, size_t n_cols) {
         for (size_t c = 0; c < n_cols; c++) {
             uint8_t * expected = act + c * act_stride;
             enum act_layout layout = layout_of(kernels);
-            if (rwkv_type_is_quantized(type) && layout == LAYOUT_PAIRS) {
-                expected = pairs_from_blocks(type, act + c * act_stride, n_in);
-            } else if (rwkv_type_is_quantized(type) && layout == LAYOUT_GROUPS) {
+            if (rwkv_type_is_quantized(type) && layout == LAYOUT_GROUPS) {
                 expected = groups_from_blocks(type, act + c * act_stride, n_in);
             }
             same_act &= memcmp(act_level + c * act_stride, expected, act_used_bytes(layout, type, n_in)) == 0;
@@ -423,11 +380,19 @@ static void test_case(uint32_t type, size_t n_in, size_t n_out, size_t n_cols) {
         if (level == 0) {
             memcpy(y_scalar, y, y_stride * n_cols * sizeof(float));
         }
+        /* (g) */
+        if (rwkv_type_is_quantized(type) && strcmp(kernels->name, "avx2") == 0) {
+            memcpy(y_avx2, y, y_stride * n_cols * sizeof(float));
+            have_avx2 = true;
+        } else if (rwkv_type_is_quantized(type) && have_avx2 && strncmp(kernels->name, "avx512", 6) == 0) {
+            CHECK_MSG(same_bits(y, y_avx2, n_out, n_cols, y_stride), "%s: the same bits as avx2", label);
+        }
     }
     free(reference);
     free(tol);
     free(y);
     free(y_scalar);
+    free(y_avx2);
     free(act_raw);
     free(act_level);
     free(x);
@@ -493,7 +458,7 @@ static void test_prepare_act(void) {
         struct rwkv_block_q8_0 q8_0[N / 32];
         float rounded[N];
         /* The values every level uses, in the standard block layout (the vector levels rearrange
-           them into pairs; the matmul checks compare that arrangement). */
+           them into group records; the matmul checks compare that arrangement). */
         rwkv_prepare_act_portable(RWKV_TYPE_Q5_1, x, N, N, 1, q8_1, sizeof q8_1);
         rwkv_prepare_act_portable(RWKV_TYPE_Q8_0, x, N, N, 1, q8_0, sizeof q8_0);
         kernels->prepare_act(RWKV_TYPE_FP16, x, N, N, 1, rounded, sizeof rounded);
@@ -530,13 +495,12 @@ static void test_prepare_act(void) {
     CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP32, 100), 1216);
     CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_FP16, 64), 1216);
     CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q8_0, 64), 1216); /* one (mostly empty) group record */
-    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q5_1, 2048), 4 * sizeof(struct rwkv_act_group)); /* AVX2 pairs: 3584 */
+    CHECK_EQ_INT(rwkv_act_bytes(RWKV_TYPE_Q5_1, 2048), 4 * sizeof(struct rwkv_act_group));
     static const size_t n_ins[] = { 32, 96, 512, 4096 };
     for (size_t t = 0; t < N_TYPES; t++) {
         for (size_t i = 0; i < sizeof n_ins / sizeof n_ins[0]; i++) {
             const size_t n = n_ins[i];
             CHECK(rwkv_act_bytes(TYPES[t], n) >= act_used_bytes(LAYOUT_BLOCKS, TYPES[t], n));
-            CHECK(rwkv_act_bytes(TYPES[t], n) >= act_used_bytes(LAYOUT_PAIRS, TYPES[t], n));
             CHECK(rwkv_act_bytes(TYPES[t], n) >= act_used_bytes(LAYOUT_GROUPS, TYPES[t], n));
             CHECK(rwkv_act_bytes(TYPES[t], n) <= rwkv_act_bytes(RWKV_TYPE_FP32, n));
         }
@@ -583,9 +547,7 @@ static void test_prepare_act_edges(void) {
                 kernels->prepare_act(type, x, n_in, n_in, COLS, act, stride);
                 for (size_t c = 0; c < COLS; c++) {
                     uint8_t * expected = blocks + c * stride;
-                    if (rwkv_type_is_quantized(type) && layout == LAYOUT_PAIRS) {
-                        expected = pairs_from_blocks(type, blocks + c * stride, n_in);
-                    } else if (rwkv_type_is_quantized(type) && layout == LAYOUT_GROUPS) {
+                    if (rwkv_type_is_quantized(type) && layout == LAYOUT_GROUPS) {
                         expected = groups_from_blocks(type, blocks + c * stride, n_in);
                     }
                     CHECK_MSG(memcmp(act + c * stride, expected, act_used_bytes(layout, type, n_in)) == 0,

@@ -10,9 +10,7 @@
 
 size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in) {
     const size_t n_blocks = n_in / RWKV_QK;
-    const size_t pairs = (n_blocks + 1) / 2 * sizeof(struct rwkv_act_pair);
-    const size_t groups = (n_blocks + RWKV_ACT_GROUP_BLOCKS - 1) / RWKV_ACT_GROUP_BLOCKS * sizeof(struct rwkv_act_group);
-    size_t bytes = pairs > groups ? pairs : groups;
+    size_t bytes = (n_blocks + RWKV_ACT_GROUP_BLOCKS - 1) / RWKV_ACT_GROUP_BLOCKS * sizeof(struct rwkv_act_group);
     switch (weight_type) {
     case RWKV_TYPE_FP32:
     case RWKV_TYPE_FP16:

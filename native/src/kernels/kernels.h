@@ -49,22 +49,12 @@ struct rwkv_block_q8_1 {
 };
 
 /*
- * The vector levels read activations for quantized weights as one record per pair of blocks
- * (A = block 2p, B = block 2p + 1; a missing last B is all zeros): the same values as the Q8_0 /
- * Q8_1 blocks above, arranged once per matrix product instead of once per weight row.
- */
-struct rwkv_act_pair {
-    int8_t lo[32];            /* A's elements 0-15, then B's elements 0-15 */
-    int8_t hi[32];            /* A's elements 16-31, then B's elements 16-31 */
-    int16_t offset_pairs[16]; /* Q4_0/Q5_0: k * (lo[2i] + lo[2i+1] + hi[2i] + hi[2i+1]), k = 8 / 16 */
-    float scales[4];          /* Q8_0 blocks: d_A, d_B, 0, 0; Q8_1 blocks: d_A, s_A, d_B, s_B */
-};
-
-/*
- * The AVX-512 level reads them as one record per sixteen blocks (missing blocks are all zeros): the
- * elements of each four blocks A-D (a quad) side by side for 512-bit dot products, and the scales
- * of all sixteen in the order the kernels reduce their dot products to, so that one multiply
- * scales sixteen blocks: lane 4L + j holds block 4j + L (quad j's block L), RWKV_ACT_GROUP_LANE.
+ * The AVX2 and AVX-512 levels read them as one record per sixteen blocks (missing blocks are all
+ * zeros): the same values as the Q8_0 / Q8_1 blocks above, arranged once per matrix product
+ * instead of once per weight row. The elements of each four blocks A-D (a quad) lie side by side
+ * for 512-bit dot products (AVX2 takes A and B, then C and D), and the scales of all sixteen in
+ * the order the kernels reduce their dot products to, so that one multiply scales sixteen blocks
+ * (eight on AVX2): lane 4L + j holds block 4j + L (quad j's block L), RWKV_ACT_GROUP_LANE.
  */
 struct rwkv_act_quad {
     int8_t lo[64];            /* elements 0-15 of A, then of B, C and D */
@@ -195,15 +185,11 @@ void rwkv_quantize_row_avx2(uint32_t source_type, const uint8_t * source, size_t
 void rwkv_prepare_act_portable(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                                void * act, size_t act_stride);
 
-/* The prepare_act of the vector levels: FP32/FP16 as above, quantized types as rwkv_act_pair records. */
-void rwkv_prepare_act_pairs(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
-                            void * act, size_t act_stride);
-
-/* The prepare_act of the AVX-512 level: FP32/FP16 as above, quantized types as rwkv_act_group records. */
+/* The prepare_act of the AVX2 level: FP32/FP16 as above, quantized types as rwkv_act_group records. */
 void rwkv_prepare_act_groups(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                             void * act, size_t act_stride);
 
-/* The same records computed with AVX-512 (prepare_avx512.c), byte for byte. */
+/* The AVX-512 level's: the same records computed with AVX-512 (prepare_avx512.c), byte for byte. */
 void rwkv_prepare_act_groups_avx512(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                                    void * act, size_t act_stride);
 

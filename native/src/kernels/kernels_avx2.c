@@ -3,19 +3,19 @@
  *
  * Decoding is a matrix-vector product per weight matrix, bound by memory bandwidth: one row at a
  * time against one activation column (blocks of rows in column chunks where float activations
- * outgrow L1). Sequence mode (several columns) walks the rows in
- * tiles small enough to stay in cache while every column passes over them, 2 columns at a time
- * so each loaded (and unpacked) weight vector serves both.
+ * outgrow L1; two rows half a slice apart for quantized weights). Sequence mode (several columns)
+ * walks the rows in tiles small enough to stay in cache while every column passes over them: float
+ * weights 2 columns at a time, quantized weights 8, so each loaded (and unpacked) weight vector
+ * serves all of them.
  *
  * Bit identity: every output element goes through the same instructions in the same order
- * whether its tile has 1 or 4 rows and 1 or 2 columns (the loops below over rows and columns
- * only replicate independent per-element work), so results never depend on n_cols or the row
- * range.
+ * whatever its tile's rows and columns (the loops below over rows and columns only replicate
+ * independent per-element work), so results never depend on n_cols or the row range.
  *
  * Quantized weights use exact integer dots per 32-block: maddubs multiplies unsigned weight
- * bytes by signed activation bytes into int16 pairs, madd sums those to int32. Offset types
- * (Q4_0 stores q + 8, Q5_0 q + 16) subtract offset * sum(y), computed once per activation block
- * and shared by all rows; Q8_0 moves the weight's sign onto the activation instead.
+ * bytes by signed activation bytes into int16 pairs, madd sums those to int32. The float work
+ * is the AVX-512 level's, lane for lane, on half as many lanes (below), so the two levels give
+ * the same bits (test_kernels checks it).
  */
 #include <immintrin.h>
 #include <string.h>
@@ -30,6 +30,7 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #endif
 
+/* Float tiles: up to 4 rows by 2 columns. */
 #define TILE_MAX_ROWS 4
 #define TILE_MAX_COLS 2
 /* Weight bytes per row tile in sequence mode: well inside L2 with the activations beside it. */
@@ -230,12 +231,25 @@ static void float_decode_long_rows(const struct rwkv_matrix * w, size_t row_begi
 /* ---- Quantized weights ----------------------------------------------------------------------- */
 
 /*
- * Blocks go in pairs A, B, arranged so one 4-bit load serves both: byte j of A's and B's nibbles
- * side by side gives lo = [A 0-15 | B 0-15] and hi = [A 16-31 | B 16-31]. After madd, int32
- * lanes 0-3 hold A's partial sums and lanes 4-7 B's, so one float multiply-add per pair applies
- * both scales. A row with an odd block count pairs its last block with a zero block.
+ * Activations are the AVX-512 level's rwkv_act_group records (kernels.h), and each row is summed
+ * lane for lane as that level sums it, so the two levels give the same bits. A group of sixteen
+ * blocks goes in two halves of eight: half h takes blocks 4j + 2h and 4j + 2h + 1 of each quad j,
+ * a pair A, B whose elements lie side by side in the quad's record (bytes 32h..32h+31 of lo and
+ * hi) as one load per nibble half reads them from the weights: lo = [A 0-15 | B 0-15],
+ * hi = [A 16-31 | B 16-31]. A pair's exact integer dot leaves A's partial sums in int32 lanes 0-3
+ * and B's in lanes 4-7; three hadds add the four pairs' up per block into [A of quads 0-3 | B of
+ * quads 0-3], lanes 8h..8h+7 of the group's order (RWKV_ACT_GROUP_LANE). One multiply of weight
+ * and activation scales, one conversion and one multiply-add then scale eight blocks (+ m_w * s_x
+ * for Q4_1/Q5_1, a second multiply-add); per block pair that had been five float instructions
+ * and a scale shuffle. Offset types (Q4_0 stores q + 8, Q5_0 q + 16) subtract the record's
+ * offsets (that offset times the block's sum of q) from the block sums; Q8_0 moves the weight's
+ * sign onto the activation instead.
  */
-static const uint8_t ZERO_BLOCK[64];
+
+/* Columns per sequence-mode tile: each weight pair is unpacked once for all of them. */
+#define QUANT_COLS 8
+/* Sequence mode prefetches the weights of the row this many rows ahead. */
+#define PREFETCH_ROWS_AHEAD 4
 
 /* As rwkv_type_block_bytes, but visible to the compiler, so block offsets become constants. */
 ALWAYS_INLINE size_t weight_block_bytes(uint32_t type) {
@@ -252,13 +266,18 @@ ALWAYS_INLINE bool is_affine(uint32_t type) {
     return type == RWKV_TYPE_Q4_1 || type == RWKV_TYPE_Q5_1;
 }
 
-/* Q4_0 and Q5_0 store q + 8 / q + 16; the dot subtracts offset * sum(y) instead of unpacking signs. */
-ALWAYS_INLINE int weight_offset(uint32_t type) {
-    return type == RWKV_TYPE_Q4_0 ? 8 : type == RWKV_TYPE_Q5_0 ? 16 : 0;
+ALWAYS_INLINE bool has_offset(uint32_t type) {
+    return type == RWKV_TYPE_Q4_0 || type == RWKV_TYPE_Q5_0;
+}
+
+ALWAYS_INLINE int load32(const uint8_t * p) {
+    int v;
+    memcpy(&v, p, 4);
+    return v;
 }
 
 /* [16 bytes at a | 16 bytes at b]. */
-static __m256i load_halves(const uint8_t * a, const uint8_t * b) {
+ALWAYS_INLINE __m256i load_halves(const uint8_t * a, const uint8_t * b) {
     return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)a)),
                                    _mm_loadu_si128((const __m128i *)b), 1);
 }
@@ -267,7 +286,7 @@ static __m256i load_halves(const uint8_t * a, const uint8_t * b) {
  * The fifth bits of a block pair, qh_a | qh_b << 32, as 16 or 0 per byte in the pair arrangement:
  * lo = [A bits 0-15 | B bits 0-15], hi = [A bits 16-31 | B bits 16-31].
  */
-static void expand_fifth_bits(uint64_t bits, __m256i * lo, __m256i * hi) {
+ALWAYS_INLINE void expand_fifth_bits(uint64_t bits, __m256i * lo, __m256i * hi) {
     /* Byte k of the 64-bit word holds bits 8k..8k+7: A in bytes 0-3, B in bytes 4-7. */
     const __m256i lo_bytes = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
                                               4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5);
@@ -282,46 +301,14 @@ static void expand_fifth_bits(uint64_t bits, __m256i * lo, __m256i * hi) {
     *hi = _mm256_and_si256(_mm256_cmpeq_epi8(hi_set, bit_in_byte), sixteen);
 }
 
-/* Two binary16 values as floats in lanes 0 and 1 (d), or four (d, m or s) for the affine types. */
-ALWAYS_INLINE __m128 load_scale_pair(bool affine, const uint8_t * a, const uint8_t * b) {
-    if (affine) {
-        uint32_t da, db;
-        memcpy(&da, a, 4);
-        memcpy(&db, b, 4);
-        return _mm_cvtph_ps(_mm_unpacklo_epi32(_mm_cvtsi32_si128((int)da), _mm_cvtsi32_si128((int)db)));
-    }
-    uint16_t da, db;
-    memcpy(&da, a, 2);
-    memcpy(&db, b, 2);
-    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)da | (uint32_t)db << 16)));
-}
-
-/* One activation column's block pair, in the weights' arrangement. */
-struct act_pair {
-    __m256i lo, hi;
-    __m256i offset_pairs; /* offset * (y[2k] + y[2k+1]), int16, matching the dot's pairs */
-    __m128 scales;        /* d_A, d_B; or d_A, s_A, d_B, s_B */
-};
-
-/* A block pair's activations, prepared once per product by rwkv_prepare_act_pairs. */
-ALWAYS_INLINE struct act_pair load_act_pair(const struct rwkv_act_pair * record) {
-    struct act_pair x;
-    x.lo = _mm256_loadu_si256((const __m256i *)record->lo);
-    x.hi = _mm256_loadu_si256((const __m256i *)record->hi);
-    x.offset_pairs = _mm256_loadu_si256((const __m256i *)record->offset_pairs);
-    x.scales = _mm_loadu_ps(record->scales);
-    return x;
-}
-
-/* One weight row's block pair: q bytes (unsigned, or signed for Q8_0) and scales. */
+/* One weight pair's q bytes (unsigned, or signed for Q8_0) in the pair arrangement. */
 struct weight_pair {
     __m256i lo, hi;
-    __m128 scales; /* d_A, d_B; or d_A, m_A, d_B, m_B */
 };
 
-ALWAYS_INLINE struct weight_pair load_weight_pair(uint32_t type, const uint8_t * a, const uint8_t * b) {
+ALWAYS_INLINE struct weight_pair load_weight_pair(uint32_t type, const uint8_t * a) {
+    const uint8_t * b = a + weight_block_bytes(type);
     struct weight_pair w;
-    w.scales = load_scale_pair(is_affine(type), a, b);
     if (type == RWKV_TYPE_Q8_0) {
         w.lo = load_halves(a + 2, b + 2);
         w.hi = load_halves(a + 18, b + 18);
@@ -335,126 +322,336 @@ ALWAYS_INLINE struct weight_pair load_weight_pair(uint32_t type, const uint8_t *
     w.lo = _mm256_and_si256(packed, low_nibble);
     w.hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_nibble);
     if (five_bits) {
-        uint32_t bits_a, bits_b;
-        memcpy(&bits_a, a + qh, 4);
-        memcpy(&bits_b, b + qh, 4);
         __m256i fifth_lo, fifth_hi;
-        expand_fifth_bits(bits_a | (uint64_t)bits_b << 32, &fifth_lo, &fifth_hi);
+        expand_fifth_bits((uint32_t)load32(a + qh) | (uint64_t)(uint32_t)load32(b + qh) << 32, &fifth_lo, &fifth_hi);
         w.lo = _mm256_or_si256(w.lo, fifth_lo);
         w.hi = _mm256_or_si256(w.hi, fifth_hi);
     }
     return w;
 }
 
-/* Exact integer dots of a weight pair with an activation pair: lanes 0-3 block A, 4-7 block B. */
-ALWAYS_INLINE __m256i pair_dot(uint32_t type, const struct weight_pair * w, const struct act_pair * x) {
+/* Exact integer dots of a weight pair with the activations of the same two blocks (lo and hi
+   32 bytes each, in the pair arrangement): lanes 0-3 block A, 4-7 block B. */
+ALWAYS_INLINE __m256i pair_dot(uint32_t type, const struct weight_pair * w, const int8_t * x_lo, const int8_t * x_hi) {
     const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i lo = _mm256_loadu_si256((const __m256i *)x_lo);
+    const __m256i hi = _mm256_loadu_si256((const __m256i *)x_hi);
     if (type == RWKV_TYPE_Q8_0) {
-        /* |w| * (y with w's sign): products up to 127 * 127, so pairs of lo and hi must not be added in int16. */
-        __m256i lo = _mm256_maddubs_epi16(_mm256_sign_epi8(w->lo, w->lo), _mm256_sign_epi8(x->lo, w->lo));
-        __m256i hi = _mm256_maddubs_epi16(_mm256_sign_epi8(w->hi, w->hi), _mm256_sign_epi8(x->hi, w->hi));
-        return _mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
+        /* |w| * (x with w's sign): products up to 127 * 127, so pairs of lo and hi must not be added in int16. */
+        __m256i products_lo = _mm256_maddubs_epi16(_mm256_sign_epi8(w->lo, w->lo), _mm256_sign_epi8(lo, w->lo));
+        __m256i products_hi = _mm256_maddubs_epi16(_mm256_sign_epi8(w->hi, w->hi), _mm256_sign_epi8(hi, w->hi));
+        return _mm256_add_epi32(_mm256_madd_epi16(products_lo, ones), _mm256_madd_epi16(products_hi, ones));
     }
-    /* q <= 31: each int16 sum below stays under 2 * 2 * 31 * 127 + 2 * 2 * 16 * 127 < 32768. */
-    __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(w->lo, x->lo), _mm256_maddubs_epi16(w->hi, x->hi));
-    if (weight_offset(type) != 0) {
-        pairs = _mm256_sub_epi16(pairs, x->offset_pairs);
-    }
-    return _mm256_madd_epi16(pairs, ones);
+    /* q <= 31: each int16 sum stays under 2 * 2 * 31 * 127 < 32768. */
+    return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(w->lo, lo), _mm256_maddubs_epi16(w->hi, hi)), ones);
 }
 
-/* Adds block pair (b, b + 1) of each row and column to the accumulators; single: b is the row's last block.
-   next_rows, if not NULL, is where the n_rows rows after these begin (prefetched as these are read). */
-ALWAYS_INLINE void accumulate_pair(uint32_t type, const uint8_t * const rows[], int n_rows, const uint8_t * next_rows,
-                                   const uint8_t * act, size_t act_stride, int n_cols, size_t b, bool single,
-                                   __m256 acc[][TILE_MAX_COLS], __m128 acc_min[][TILE_MAX_COLS]) {
-    const bool affine = is_affine(type);
-    const size_t block_bytes = weight_block_bytes(type);
-    /* Spreads the pair's two scale products over lanes 0-3 and 4-7. */
-    const __m256i spread = affine ? _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2)
-                                  : _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
-    struct act_pair x[TILE_MAX_COLS];
-    for (int c = 0; c < n_cols; c++) {
-        x[c] = load_act_pair((const struct rwkv_act_pair *)(act + c * act_stride) + b / 2);
+/* Four pairs' dots added up per block, exactly: [A of d0..d3 | B of d0..d3]. */
+ALWAYS_INLINE __m256i pair_block_sums(__m256i d0, __m256i d1, __m256i d2, __m256i d3) {
+    return _mm256_hadd_epi32(_mm256_hadd_epi32(d0, d1), _mm256_hadd_epi32(d2, d3));
+}
+
+/* A half group's weight scales d (and m, for Q4_1/Q5_1) in the block sums' lane order. */
+struct half_scales {
+    __m256 d, m;
+};
+
+ALWAYS_INLINE struct half_scales load_half_scales(uint32_t type, const uint8_t * group, int half, int n_quads) {
+    const size_t bytes = weight_block_bytes(type);
+    /* Each pair's first dwords (binary16 d, then m or two q bytes): [A, B]... */
+    __m128i pairs[4];
+    for (int j = 0; j < 4; j++) {
+        const uint8_t * a = group + (size_t)(4 * j + 2 * half) * bytes;
+        pairs[j] = j < n_quads ? _mm_insert_epi32(_mm_cvtsi32_si128(load32(a)), load32(a + bytes), 1)
+                               : _mm_setzero_si128();
     }
-    if (next_rows != NULL) {
-        /* Two blocks of each of the next rows per step. */
-        const char * ahead = (const char *)next_rows + (size_t)n_rows * b * block_bytes;
-        for (size_t line = 0; line < (size_t)n_rows * 2 * block_bytes; line += 64) {
-            _mm_prefetch(ahead + line, _MM_HINT_T1);
+    /* ...as [A0, A1, B0, B1] and [A2, A3, B2, B3], whose halves convert to [d, m] float pairs; the
+       even floats of both, per 128-bit lane, are then [d of A0-A3 | d of B0-B3], the odd ones m. */
+    const __m256 first = _mm256_cvtph_ps(_mm_unpacklo_epi32(pairs[0], pairs[1]));
+    const __m256 second = _mm256_cvtph_ps(_mm_unpacklo_epi32(pairs[2], pairs[3]));
+    struct half_scales s;
+    s.d = _mm256_shuffle_ps(first, second, _MM_SHUFFLE(2, 0, 2, 0));
+    s.m = is_affine(type) ? _mm256_shuffle_ps(first, second, _MM_SHUFFLE(3, 1, 3, 1)) : _mm256_setzero_ps();
+    return s;
+}
+
+/* acc + d_w * d_x * (sums - offsets) (+ m_w * s_x for Q4_1/Q5_1) for half h of a group: the
+   AVX-512 level's float work on the same eight lanes. */
+ALWAYS_INLINE __m256 scale_half_sums(uint32_t type, __m256i sums, const struct half_scales * scales,
+                                     const struct rwkv_act_group * x, int half, __m256 acc) {
+    if (has_offset(type)) {
+        sums = _mm256_sub_epi32(sums, _mm256_loadu_si256((const __m256i *)(x->offsets + 8 * half)));
+    }
+    const __m256 products = _mm256_mul_ps(scales->d, _mm256_loadu_ps(x->d + 8 * half));
+    acc = _mm256_fmadd_ps(products, _mm256_cvtepi32_ps(sums), acc);
+    if (is_affine(type)) {
+        acc = _mm256_fmadd_ps(scales->m, _mm256_loadu_ps(x->s + 8 * half), acc);
+    }
+    return acc;
+}
+
+/* One group (n_quads whole quads at `group`, zero after them) against n_cols columns; acc[c][h]
+   holds lanes 8h..8h+7 of column c. A half's four weight pairs stay in registers while the
+   columns pass over them. */
+ALWAYS_INLINE void accumulate_group(uint32_t type, const uint8_t * group, int n_quads, const uint8_t * act,
+                                    size_t act_stride, size_t g, int n_cols, __m256 acc[][2]) {
+    const size_t bytes = weight_block_bytes(type);
+    for (int h = 0; h < 2; h++) {
+        const struct half_scales scales = load_half_scales(type, group, h, n_quads);
+        struct weight_pair w[4];
+        for (int j = 0; j < n_quads; j++) {
+            w[j] = load_weight_pair(type, group + (size_t)(4 * j + 2 * h) * bytes);
         }
-    }
-    for (int r = 0; r < n_rows; r++) {
-        const uint8_t * wa = rows[r] + b * block_bytes;
-        struct weight_pair wp = load_weight_pair(type, wa, single ? ZERO_BLOCK : wa + block_bytes);
         for (int c = 0; c < n_cols; c++) {
-            __m256 dots = _mm256_cvtepi32_ps(pair_dot(type, &wp, &x[c]));
-            __m128 scales = _mm_mul_ps(wp.scales, x[c].scales);
-            __m256 spread_scales = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(scales), spread);
-            acc[r][c] = _mm256_fmadd_ps(spread_scales, dots, acc[r][c]);
-            if (affine) {
-                acc_min[r][c] = _mm_add_ps(acc_min[r][c], scales);
+            const struct rwkv_act_group * x = (const struct rwkv_act_group *)(act + c * act_stride) + g;
+            __m256i dots[4];
+            for (int j = 0; j < 4; j++) {
+                dots[j] = j < n_quads ? pair_dot(type, &w[j], x->quads[j].lo + 32 * h, x->quads[j].hi + 32 * h)
+                                      : _mm256_setzero_si256();
             }
+            acc[c][h] = scale_half_sums(type, pair_block_sums(dots[0], dots[1], dots[2], dots[3]), &scales, x, h,
+                                        acc[c][h]);
         }
     }
 }
 
-/* Rows row, row + row_step, ... (row_step 1 but in decoding's far pairs). */
-ALWAYS_INLINE void quant_tile_rows(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step, int n_rows,
-                                   const uint8_t * act, size_t act_stride, int n_cols, float * y, size_t y_stride) {
-    const size_t n_blocks = w->n_in / RWKV_QK;
-    const uint8_t * rows[TILE_MAX_ROWS];
-    __m256 acc[TILE_MAX_ROWS][TILE_MAX_COLS];
-    __m128 acc_min[TILE_MAX_ROWS][TILE_MAX_COLS]; /* lanes 1 and 3: sums of m_w * s_x */
-    for (int r = 0; r < n_rows; r++) {
-        rows[r] = w->data + (row + r * row_step) * w->row_bytes;
-        for (int c = 0; c < n_cols; c++) {
-            acc[r][c] = _mm256_setzero_ps();
-            acc_min[r][c] = _mm_setzero_ps();
-        }
-    }
-    /* Sequence mode: the next four rows are contiguous with these; fetch them into L2 as these are
-       read, since the hardware prefetchers follow interleaved rows poorly from memory (8 columns
-       of 1024 x 65536 Q8_0: 26.3 -> 36.4 GMAC/s, Q5_1: 24.2 -> 31.8). */
-    const uint8_t * next_rows = n_rows == TILE_MAX_ROWS && n_cols == TILE_MAX_COLS ? rows[0] + n_rows * w->row_bytes
-                                                                                  : NULL;
-    size_t b = 0;
-    for (; b + 2 <= n_blocks; b += 2) {
-        accumulate_pair(type, rows, n_rows, next_rows, act, act_stride, n_cols, b, false, acc, acc_min);
-    }
-    if (b < n_blocks) {
-        accumulate_pair(type, rows, n_rows, next_rows, act, act_stride, n_cols, b, true, acc, acc_min);
-    }
-    for (int r = 0; r < n_rows; r++) {
-        for (int c = 0; c < n_cols; c++) {
-            float sum = hsum(acc[r][c]);
-            if (is_affine(type)) {
-                __m128 m = acc_min[r][c];
-                sum += _mm_cvtss_f32(_mm_movehdup_ps(m)) + _mm_cvtss_f32(_mm_shuffle_ps(m, m, 3));
-            }
-            y[c * y_stride + row + r * row_step] = sum;
-        }
+ALWAYS_INLINE void prefetch_l2(const uint8_t * bytes, size_t n) {
+    for (size_t line = 0; line < n; line += 64) {
+        _mm_prefetch((const char *)bytes + line, _MM_HINT_T1);
     }
 }
 
-ALWAYS_INLINE void quant_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows, const uint8_t * act,
-                              size_t act_stride, int n_cols, float * y, size_t y_stride) {
-    quant_tile_rows(type, w, row, 1, n_rows, act, act_stride, n_cols, y, y_stride);
+/* Groups of sixteen blocks in a row, the last one possibly partial. */
+ALWAYS_INLINE size_t row_groups(const struct rwkv_matrix * w) {
+    return (w->n_in / RWKV_QK + RWKV_ACT_GROUP_BLOCKS - 1) / RWKV_ACT_GROUP_BLOCKS;
+}
+
+/* The blocks of group g of a row: all sixteen, whole quads of a shorter last group, or a copy of
+   a last group that ends in a partial quad, padded with zero blocks (zero scales add nothing). */
+struct row_group {
+    const uint8_t * bytes;
+    int n_quads;
+};
+
+ALWAYS_INLINE struct row_group row_group_at(uint32_t type, const uint8_t * row, size_t n_blocks, size_t g,
+                                            uint8_t padded[RWKV_ACT_GROUP_BLOCKS * 34]) {
+    const size_t bytes = weight_block_bytes(type);
+    const size_t left = n_blocks - g * RWKV_ACT_GROUP_BLOCKS;
+    struct row_group group = { row + g * RWKV_ACT_GROUP_BLOCKS * bytes, 4 };
+    if (left < RWKV_ACT_GROUP_BLOCKS) {
+        group.n_quads = (int)((left + 3) / 4);
+        if (left % 4 != 0) {
+            memset(padded, 0, RWKV_ACT_GROUP_BLOCKS * 34);
+            memcpy(padded, group.bytes, left * bytes);
+            group.bytes = padded;
+        }
+    }
+    return group;
+}
+
+/* One group with n_quads a constant, so a short last group's pairs stay in registers. */
+ALWAYS_INLINE void tile_group(uint32_t type, struct row_group group, const uint8_t * act, size_t act_stride, size_t g,
+                              int n_cols, __m256 acc[][2]) {
+    switch (group.n_quads) {
+    case 4: accumulate_group(type, group.bytes, 4, act, act_stride, g, n_cols, acc); break;
+    case 3: accumulate_group(type, group.bytes, 3, act, act_stride, g, n_cols, acc); break;
+    case 2: accumulate_group(type, group.bytes, 2, act, act_stride, g, n_cols, acc); break;
+    default: accumulate_group(type, group.bytes, 1, act, act_stride, g, n_cols, acc); break;
+    }
 }
 
 /*
- * Decoding quantized rows two per pass, half the slice apart: each activation load serves both,
- * the two dependency chains overlap, and the slice is read as two sequential streams (two
- * neighbouring rows per pass read slower from memory, as on AVX-512: quads_avx512.h).
+ * Groups [g_begin, g_end) of one weight row against n_cols activation columns (n_cols <=
+ * QUANT_COLS). A whole row (partial NULL) writes y; slices of a long row continue the sums kept in
+ * partial (n_cols x 16 floats) between calls, and the last slice writes y. Each lane adds the
+ * same terms in the same order either way, so the bits are the same.
  */
+ALWAYS_INLINE void quant_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, const uint8_t * act,
+                              size_t act_stride, int n_cols, size_t g_begin, size_t g_end, float * partial, float * y,
+                              size_t y_stride) {
+    const size_t n_blocks = w->n_in / RWKV_QK;
+    const size_t group_bytes = RWKV_ACT_GROUP_BLOCKS * weight_block_bytes(type);
+    const uint8_t * weights = w->data + row * w->row_bytes;
+    __m256 acc[QUANT_COLS][2];
+    for (int c = 0; c < n_cols; c++) {
+        for (int h = 0; h < 2; h++) {
+            acc[c][h] = g_begin == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(partial + 16 * c + 8 * h);
+        }
+    }
+    /* Sequence mode spends long enough per row that the hardware prefetchers fall behind when rows
+       come from memory: ask for the row four ahead into L2, group by group as this one is read, or
+       whole in a long row's first slice (its later slices then find it there). */
+    const uint8_t * ahead = weights + PREFETCH_ROWS_AHEAD * w->row_bytes;
+    if (n_cols == QUANT_COLS && partial != NULL && g_begin == 0) {
+        prefetch_l2(ahead, w->row_bytes);
+    }
+    uint8_t padded[RWKV_ACT_GROUP_BLOCKS * 34];
+    for (size_t g = g_begin; g < g_end; g++) {
+        if (n_cols == QUANT_COLS && partial == NULL) {
+            prefetch_l2(ahead + g * group_bytes, group_bytes);
+        }
+        tile_group(type, row_group_at(type, weights, n_blocks, g, padded), act, act_stride, g, n_cols, acc);
+    }
+    for (int c = 0; c < n_cols; c++) {
+        if (g_end == row_groups(w)) {
+            y[c * y_stride + row] = hsum(_mm256_add_ps(acc[c][0], acc[c][1]));
+        } else {
+            _mm256_storeu_ps(partial + 16 * c, acc[c][0]);
+            _mm256_storeu_ps(partial + 16 * c + 8, acc[c][1]);
+        }
+    }
+}
+
+/* Two rows' group against one column: each activation load serves both rows. Each row's pairs
+   are read in order, both halves of a quad before the next quad, so that the rows stream from
+   memory as the hardware prefetchers expect (half by half, which jumps back within the group,
+   decoded Q8_0 8% slower). */
+ALWAYS_INLINE void decode_group_pair(uint32_t type, const uint8_t * group0, const uint8_t * group1, int n_quads,
+                                     const struct rwkv_act_group * x, __m256 acc[2][2]) {
+    const size_t bytes = weight_block_bytes(type);
+    __m256i dots[2][2][4]; /* row, half, quad */
+    for (int j = 0; j < 4; j++) {
+        for (int h = 0; h < 2; h++) {
+            if (j < n_quads) {
+                const size_t at = (size_t)(4 * j + 2 * h) * bytes;
+                const struct weight_pair w0 = load_weight_pair(type, group0 + at);
+                const struct weight_pair w1 = load_weight_pair(type, group1 + at);
+                dots[0][h][j] = pair_dot(type, &w0, x->quads[j].lo + 32 * h, x->quads[j].hi + 32 * h);
+                dots[1][h][j] = pair_dot(type, &w1, x->quads[j].lo + 32 * h, x->quads[j].hi + 32 * h);
+            } else {
+                dots[0][h][j] = dots[1][h][j] = _mm256_setzero_si256();
+            }
+        }
+    }
+    for (int h = 0; h < 2; h++) {
+        const struct half_scales scales0 = load_half_scales(type, group0, h, n_quads);
+        const struct half_scales scales1 = load_half_scales(type, group1, h, n_quads);
+        acc[0][h] = scale_half_sums(type, pair_block_sums(dots[0][h][0], dots[0][h][1], dots[0][h][2], dots[0][h][3]),
+                                    &scales0, x, h, acc[0][h]);
+        acc[1][h] = scale_half_sums(type, pair_block_sums(dots[1][h][0], dots[1][h][1], dots[1][h][2], dots[1][h][3]),
+                                    &scales1, x, h, acc[1][h]);
+    }
+}
+
+/*
+ * Decoding reads two rows per pass, half the thread's slice apart: each activation load serves
+ * both, and the slice is read as two sequential streams (two neighbouring rows per pass read
+ * slower from memory, as on AVX-512: quads_avx512.h). Each row's arithmetic is quant_tile's.
+ */
+ALWAYS_INLINE void decode_pair(uint32_t type, const struct rwkv_matrix * w, size_t row0, size_t row1,
+                               const uint8_t * act, float * y) {
+    const size_t n_blocks = w->n_in / RWKV_QK;
+    const uint8_t * weights0 = w->data + row0 * w->row_bytes;
+    const uint8_t * weights1 = w->data + row1 * w->row_bytes;
+    const struct rwkv_act_group * x = (const struct rwkv_act_group *)act;
+    __m256 acc[2][2] = { { _mm256_setzero_ps(), _mm256_setzero_ps() }, { _mm256_setzero_ps(), _mm256_setzero_ps() } };
+    uint8_t padded[2][RWKV_ACT_GROUP_BLOCKS * 34];
+    for (size_t g = 0; g < row_groups(w); g++) {
+        const struct row_group group0 = row_group_at(type, weights0, n_blocks, g, padded[0]);
+        const struct row_group group1 = row_group_at(type, weights1, n_blocks, g, padded[1]);
+        switch (group0.n_quads) {
+        case 4: decode_group_pair(type, group0.bytes, group1.bytes, 4, x + g, acc); break;
+        case 3: decode_group_pair(type, group0.bytes, group1.bytes, 3, x + g, acc); break;
+        case 2: decode_group_pair(type, group0.bytes, group1.bytes, 2, x + g, acc); break;
+        default: decode_group_pair(type, group0.bytes, group1.bytes, 1, x + g, acc); break;
+        }
+    }
+    y[row0] = hsum(_mm256_add_ps(acc[0][0], acc[0][1]));
+    y[row1] = hsum(_mm256_add_ps(acc[1][0], acc[1][1]));
+}
+
 ALWAYS_INLINE void quant_decode_rows(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
                                      const uint8_t * act, float * y) {
     const size_t half = (row_end - row_begin) / 2;
     for (size_t r = row_begin; r < row_begin + half; r++) {
-        quant_tile_rows(type, w, r, half, 2, act, 0, 1, y, 0);
+        decode_pair(type, w, r, r + half, act, y);
     }
     if ((row_end - row_begin) % 2 != 0) {
-        quant_tile(type, w, row_end - 1, 1, act, 0, 1, y, 0);
+        quant_tile(type, w, row_end - 1, act, 0, 1, 0, row_groups(w), NULL, y, 0);
+    }
+}
+
+/* A type's tiles: QUANT_COLS columns or one of a row, and decoding's loop over a slice of rows. */
+typedef void (*quant_tile_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,
+                              size_t g_begin, size_t g_end, float * partial, float * y, size_t y_stride);
+typedef void (*quant_rows_fn)(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const uint8_t * act,
+                              float * y);
+
+struct quant_tiles {
+    quant_tile_fn many_cols;
+    quant_rows_fn decode_rows;
+};
+
+#define QUANT_TILES(name, type)                                                                                 \
+    static void name##_many(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, \
+                            size_t g_begin, size_t g_end, float * partial, float * y, size_t y_stride) {       \
+        quant_tile(type, w, row, act, act_stride, QUANT_COLS, g_begin, g_end, partial, y, y_stride);           \
+    }                                                                                                          \
+    static void name##_rows(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const uint8_t * act, \
+                            float * y) {                                                                       \
+        quant_decode_rows(type, w, row_begin, row_end, act, y);                                                \
+    }                                                                                                          \
+    static const struct quant_tiles name##_quant_tiles = { name##_many, name##_rows };
+
+QUANT_TILES(q4_0, RWKV_TYPE_Q4_0)
+QUANT_TILES(q4_1, RWKV_TYPE_Q4_1)
+QUANT_TILES(q5_0, RWKV_TYPE_Q5_0)
+QUANT_TILES(q5_1, RWKV_TYPE_Q5_1)
+QUANT_TILES(q8_0, RWKV_TYPE_Q8_0)
+
+static const struct quant_tiles * quant_tiles_for(uint32_t type) {
+    switch (type) {
+    case RWKV_TYPE_Q4_0: return &q4_0_quant_tiles;
+    case RWKV_TYPE_Q4_1: return &q4_1_quant_tiles;
+    case RWKV_TYPE_Q5_0: return &q5_0_quant_tiles;
+    case RWKV_TYPE_Q5_1: return &q5_1_quant_tiles;
+    case RWKV_TYPE_Q8_0: return &q8_0_quant_tiles;
+    default: return NULL;
+    }
+}
+
+/*
+ * Sequence mode: tiles of rows whose weights stay in L2 while each QUANT_COLS columns pass over
+ * them; columns left over are decoded one at a time, with the same per-element arithmetic. Long
+ * rows (eight groups, 4096 inputs, or more) go in slices of four groups across a tile's rows, so
+ * that a slice's activations for QUANT_COLS columns (8 x 4 x 704 bytes read) stay in L1 while the
+ * weights stream past; whole rows of 4096 read them from L2 for every row.
+ */
+#define SLICE_MAX_GROUPS 4
+#define SLICE_MIN_ROW_GROUPS 8
+/* Rows of a sliced tile, whose partial sums wait on the stack: 64 x 512 bytes. */
+#define SLICED_TILE_ROWS 64
+
+static void quantized_matmul(const struct quant_tiles * tiles, const struct rwkv_matrix * w, const uint8_t * act,
+                             size_t act_stride, size_t n_cols, float * y, size_t y_stride, size_t row_begin,
+                             size_t row_end) {
+    if (n_cols == 1) {
+        tiles->decode_rows(w, row_begin, row_end, act, y);
+        return;
+    }
+    size_t tile_rows = TILE_BYTES / (w->row_bytes + 1);
+    tile_rows = tile_rows < 1 ? 1 : tile_rows;
+    const size_t n_groups = row_groups(w);
+    const size_t slice_groups = n_groups < SLICE_MIN_ROW_GROUPS ? n_groups : SLICE_MAX_GROUPS;
+    float partial[SLICED_TILE_ROWS][QUANT_COLS * 16];
+    if (slice_groups < n_groups && tile_rows > SLICED_TILE_ROWS) {
+        tile_rows = SLICED_TILE_ROWS;
+    }
+    for (size_t tile = row_begin; tile < row_end; tile += tile_rows) {
+        const size_t tile_end = tile + tile_rows < row_end ? tile + tile_rows : row_end;
+        size_t c = 0;
+        for (; c + QUANT_COLS <= n_cols; c += QUANT_COLS) {
+            for (size_t g = 0; g < n_groups; g += slice_groups) {
+                const size_t g_end = g + slice_groups < n_groups ? g + slice_groups : n_groups;
+                for (size_t r = tile; r < tile_end; r++) {
+                    tiles->many_cols(w, r, act + c * act_stride, act_stride, g, g_end,
+                                     slice_groups < n_groups ? partial[r - tile] : NULL, y + c * y_stride, y_stride);
+                }
+            }
+        }
+        for (; c < n_cols; c++) {
+            tiles->decode_rows(w, tile, tile_end, act + c * act_stride, y + c * y_stride);
+        }
     }
 }
 
@@ -485,33 +682,11 @@ struct tile_set {
 
 TILE_SET(fp32, float_tile, RWKV_TYPE_FP32)
 TILE_SET(fp16, float_tile, RWKV_TYPE_FP16)
-TILE_SET(q4_0, quant_tile, RWKV_TYPE_Q4_0)
-TILE_SET(q4_1, quant_tile, RWKV_TYPE_Q4_1)
-TILE_SET(q5_0, quant_tile, RWKV_TYPE_Q5_0)
-TILE_SET(q5_1, quant_tile, RWKV_TYPE_Q5_1)
-TILE_SET(q8_0, quant_tile, RWKV_TYPE_Q8_0)
-
-static void quantized_decode(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const uint8_t * act,
-                             float * y) {
-    switch (w->type) {
-    case RWKV_TYPE_Q4_0: quant_decode_rows(RWKV_TYPE_Q4_0, w, row_begin, row_end, act, y); break;
-    case RWKV_TYPE_Q4_1: quant_decode_rows(RWKV_TYPE_Q4_1, w, row_begin, row_end, act, y); break;
-    case RWKV_TYPE_Q5_0: quant_decode_rows(RWKV_TYPE_Q5_0, w, row_begin, row_end, act, y); break;
-    case RWKV_TYPE_Q5_1: quant_decode_rows(RWKV_TYPE_Q5_1, w, row_begin, row_end, act, y); break;
-    case RWKV_TYPE_Q8_0: quant_decode_rows(RWKV_TYPE_Q8_0, w, row_begin, row_end, act, y); break;
-    default: break;
-    }
-}
 
 static const struct tile_set * tiles_for(uint32_t type) {
     switch (type) {
     case RWKV_TYPE_FP32: return &fp32_tiles;
     case RWKV_TYPE_FP16: return &fp16_tiles;
-    case RWKV_TYPE_Q4_0: return &q4_0_tiles;
-    case RWKV_TYPE_Q4_1: return &q4_1_tiles;
-    case RWKV_TYPE_Q5_0: return &q5_0_tiles;
-    case RWKV_TYPE_Q5_1: return &q5_1_tiles;
-    case RWKV_TYPE_Q8_0: return &q8_0_tiles;
     default: return NULL;
     }
 }
@@ -529,6 +704,11 @@ static void rows_pass(tile_fn four_rows, tile_fn one_row, const struct rwkv_matr
 
 static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t act_stride, size_t n_cols, float * y,
                         size_t y_stride, size_t row_begin, size_t row_end) {
+    const struct quant_tiles * quant_tiles = quant_tiles_for(w->type);
+    if (quant_tiles != NULL) {
+        quantized_matmul(quant_tiles, w, act, act_stride, n_cols, y, y_stride, row_begin, row_end);
+        return;
+    }
     const struct tile_set * tiles = tiles_for(w->type);
     if (tiles == NULL) {
         return;
@@ -545,9 +725,7 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
             rows_pass(tiles->rows4_cols2, tiles->rows1_cols2, w, tile, tile_end, (const uint8_t *)act + c * act_stride,
                       act_stride, y + c * y_stride, y_stride);
         }
-        if (c < n_cols && rwkv_type_is_quantized(w->type)) {
-            quantized_decode(w, tile, tile_end, (const uint8_t *)act + c * act_stride, y + c * y_stride);
-        } else if (c < n_cols && !rwkv_type_is_quantized(w->type) && rwkv_decode_act_outgrows_l1(w)) {
+        if (c < n_cols && rwkv_decode_act_outgrows_l1(w)) {
             float_decode_long_rows(w, tile, tile_end, (const float *)((const uint8_t *)act + c * act_stride),
                                    y + c * y_stride);
         } else if (c < n_cols) {
@@ -562,7 +740,7 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
 
 const struct rwkv_kernels rwkv_kernels_avx2 = {
     .name = "avx2",
-    .prepare_act = rwkv_prepare_act_pairs,
+    .prepare_act = rwkv_prepare_act_groups,
     .matmul = matmul_avx2,
     .quantize_row = rwkv_quantize_row_avx2,
 };

@@ -100,60 +100,6 @@ void rwkv_prepare_act_portable(uint32_t weight_type, const float * x, size_t x_s
     }
 }
 
-/* Q4_0 / Q5_0 weights store q + 8 / q + 16; kernels subtract that offset times the activations. */
-static int weight_offset(uint32_t weight_type) {
-    return weight_type == RWKV_TYPE_Q4_0 ? 8 : weight_type == RWKV_TYPE_Q5_0 ? 16 : 0;
-}
-
-/* One column of Q8_0/Q8_1 blocks rearranged into rwkv_act_pair records. */
-static void pair_column(uint32_t weight_type, const uint8_t * blocks, size_t n_blocks, struct rwkv_act_pair * pairs) {
-    const bool affine = weight_type == RWKV_TYPE_Q4_1 || weight_type == RWKV_TYPE_Q5_1;
-    const size_t block_bytes = affine ? sizeof(struct rwkv_block_q8_1) : sizeof(struct rwkv_block_q8_0);
-    const size_t qs = affine ? offsetof(struct rwkv_block_q8_1, qs) : offsetof(struct rwkv_block_q8_0, qs);
-    const int offset = weight_offset(weight_type);
-    for (size_t p = 0; p < (n_blocks + 1) / 2; p++) {
-        struct rwkv_act_pair * pair = &pairs[p];
-        memset(pair, 0, sizeof *pair);
-        for (size_t half = 0; half < 2 && 2 * p + half < n_blocks; half++) {
-            const uint8_t * block = blocks + (2 * p + half) * block_bytes;
-            memcpy(pair->lo + 16 * half, block + qs, 16);
-            memcpy(pair->hi + 16 * half, block + qs + 16, 16);
-            uint16_t d, s;
-            memcpy(&d, block, 2);
-            if (affine) {
-                memcpy(&s, block + 2, 2);
-                pair->scales[2 * half] = rwkv_fp16_to_fp32(d);
-                pair->scales[2 * half + 1] = rwkv_fp16_to_fp32(s);
-            } else {
-                pair->scales[half] = rwkv_fp16_to_fp32(d);
-            }
-        }
-        for (int i = 0; i < 16; i++) {
-            pair->offset_pairs[i] = (int16_t)(offset * (pair->lo[2 * i] + pair->lo[2 * i + 1] + pair->hi[2 * i] +
-                                                        pair->hi[2 * i + 1]));
-        }
-    }
-}
-
-void rwkv_prepare_act_pairs(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
-                            void * act, size_t act_stride) {
-    if (!rwkv_type_is_quantized(weight_type)) {
-        rwkv_prepare_act_portable(weight_type, x, x_stride, n_in, n_cols, act, act_stride);
-        return;
-    }
-    const size_t n_blocks = n_in / RWKV_QK;
-    /* Through a small buffer of standard blocks, 64 (an even number) at a time. */
-    uint8_t blocks[64 * sizeof(struct rwkv_block_q8_1)];
-    for (size_t c = 0; c < n_cols; c++) {
-        struct rwkv_act_pair * pairs = (struct rwkv_act_pair *)((uint8_t *)act + c * act_stride);
-        for (size_t first = 0; first < n_blocks; first += 64) {
-            size_t count = n_blocks - first < 64 ? n_blocks - first : 64;
-            prepare_column(weight_type, x + c * x_stride + first * RWKV_QK, count * RWKV_QK, blocks);
-            pair_column(weight_type, blocks, count, pairs + first / 2);
-        }
-    }
-}
-
 /* One column of Q8_0/Q8_1 blocks rearranged into rwkv_act_group records. */
 static void group_column(uint32_t weight_type, const uint8_t * blocks, size_t n_blocks, struct rwkv_act_group * groups) {
     const bool affine = weight_type == RWKV_TYPE_Q4_1 || weight_type == RWKV_TYPE_Q5_1;
