@@ -27,13 +27,15 @@ function(rwkv_add_isa_kernels sources_var)
     set(avx512 ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/kernels_avx512.c)
     set(avx512_vnni ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/kernels_avx512_vnni.c)
     set(quantize_avx2 ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/quantize_avx2.c)
+    set(prepare_avx2 ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/prepare_avx2.c)
     set(prepare_avx512 ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/prepare_avx512.c)
-    list(APPEND sources ${avx2} ${avx512} ${avx512_vnni} ${quantize_avx2} ${prepare_avx512})
+    list(APPEND sources ${avx2} ${avx512} ${avx512_vnni} ${quantize_avx2} ${prepare_avx2} ${prepare_avx512})
     if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
       set_source_files_properties(${avx2} PROPERTIES COMPILE_OPTIONS "-mavx;-mavx2;-mfma;-mf16c")
       # No -mfma: the quantizer's float operations must each round on their own (byte identity).
       set_source_files_properties(${quantize_avx2} PROPERTIES COMPILE_OPTIONS "-mavx;-mavx2;-mf16c")
       # Byte identity with the portable activations: no -mfma (every operation rounds on its own).
+      set_source_files_properties(${prepare_avx2} PROPERTIES COMPILE_OPTIONS "-mavx;-mavx2;-mf16c;-mno-fma")
       set_source_files_properties(${prepare_avx512} PROPERTIES COMPILE_OPTIONS
         "-mavx;-mavx2;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mno-fma")
       # No -mavx512vnni: dispatch does not require VNNI, so the compiler must not emit it.

@@ -56,7 +56,7 @@ enum act_layout { LAYOUT_BLOCKS, LAYOUT_GROUPS };
 
 static enum act_layout layout_of(const struct rwkv_kernels * kernels) {
 #ifdef RWKV_HAVE_X86_KERNELS
-    if (kernels->prepare_act == rwkv_prepare_act_groups_avx512) {
+    if (kernels->prepare_act == rwkv_prepare_act_groups_avx2 || kernels->prepare_act == rwkv_prepare_act_groups_avx512) {
         return LAYOUT_GROUPS;
     }
 #endif

@@ -185,11 +185,14 @@ void rwkv_quantize_row_avx2(uint32_t source_type, const uint8_t * source, size_t
 void rwkv_prepare_act_portable(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                                void * act, size_t act_stride);
 
-/* The prepare_act of the AVX2 level: FP32/FP16 as above, quantized types as rwkv_act_group records. */
+/* FP32/FP16 as above, quantized types as rwkv_act_group records: the reference for the vector levels'. */
 void rwkv_prepare_act_groups(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                             void * act, size_t act_stride);
 
-/* The AVX-512 level's: the same records computed with AVX-512 (prepare_avx512.c), byte for byte. */
+/* The AVX2 and AVX-512 levels': the same records computed with AVX2 (prepare_avx2.c) and with
+   AVX-512 (prepare_avx512.c), byte for byte. */
+void rwkv_prepare_act_groups_avx2(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
+                                  void * act, size_t act_stride);
 void rwkv_prepare_act_groups_avx512(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                                    void * act, size_t act_stride);
 

@@ -740,7 +740,7 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
 
 const struct rwkv_kernels rwkv_kernels_avx2 = {
     .name = "avx2",
-    .prepare_act = rwkv_prepare_act_groups,
+    .prepare_act = rwkv_prepare_act_groups_avx2,
     .matmul = matmul_avx2,
     .quantize_row = rwkv_quantize_row_avx2,
 };
