@@ -1,0 +1,68 @@
+/*
+ * What prepare_avx2.c and prepare_avx512.c share: filling rwkv_act_group records from blocks each
+ * file quantizes with its own registers, and the conversion's loop over columns. The including
+ * file defines the two functions declared below, byte for byte as the portable conversion
+ * (kernels_scalar.c) computes them.
+ */
+#ifndef RWKV_PREPARE_GROUPS_H
+#define RWKV_PREPARE_GROUPS_H
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "data_types.h"
+#include "fp16.h"
+#include "kernels.h"
+
+/* One block of 32 floats to 32 int8 (lo: elements 0-15, hi: 16-31); returns d = amax / 127. */
+static float quantize_block(const float * x, __m128i * lo, __m128i * hi, int * sum_q);
+
+/* Inputs of FP16 matrices rounded to binary16 and back. */
+static void round_to_fp16(const float * x, size_t n, float * out);
+
+/* Group record `group` of a column from its first n_blocks (1..16 used) blocks of floats at x. */
+static void group_record(uint32_t weight_type, const float * x, size_t n_blocks, struct rwkv_act_group * group) {
+    const bool affine = weight_type == RWKV_TYPE_Q4_1 || weight_type == RWKV_TYPE_Q5_1;
+    const int offset = rwkv_act_group_offset(weight_type);
+    memset(group, 0, sizeof *group);
+    for (size_t i = 0; i < RWKV_ACT_GROUP_BLOCKS && i < n_blocks; i++) {
+        __m128i lo, hi;
+        int sum_q;
+        const float d = quantize_block(x + i * RWKV_QK, &lo, &hi, &sum_q);
+        struct rwkv_act_quad * quad = &group->quads[i / 4];
+        _mm_storeu_si128((__m128i *)(quad->lo + 16 * (i % 4)), lo);
+        _mm_storeu_si128((__m128i *)(quad->hi + 16 * (i % 4)), hi);
+        const size_t lane = RWKV_ACT_GROUP_LANE(i);
+        group->d[lane] = rwkv_fp16_to_fp32(rwkv_fp32_to_fp16(d));
+        if (affine) {
+            group->s[lane] = rwkv_fp16_to_fp32(rwkv_fp32_to_fp16(d * (float)sum_q));
+        }
+        group->offsets[lane] = offset * sum_q;
+    }
+    rwkv_act_group_interleave(group);
+}
+
+/* A prepare_act (kernels.h) through the includer's quantize_block and round_to_fp16. */
+static void prepare_act_groups(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
+                               void * act, size_t act_stride) {
+    if (weight_type == RWKV_TYPE_FP16) {
+        for (size_t c = 0; c < n_cols; c++) {
+            round_to_fp16(x + c * x_stride, n_in, (float *)((uint8_t *)act + c * act_stride));
+        }
+        return;
+    }
+    if (!rwkv_type_is_quantized(weight_type)) {
+        rwkv_prepare_act_portable(weight_type, x, x_stride, n_in, n_cols, act, act_stride);
+        return;
+    }
+    const size_t n_blocks = n_in / RWKV_QK;
+    for (size_t c = 0; c < n_cols; c++) {
+        struct rwkv_act_group * groups = (struct rwkv_act_group *)((uint8_t *)act + c * act_stride);
+        for (size_t g = 0; g * RWKV_ACT_GROUP_BLOCKS < n_blocks; g++) {
+            group_record(weight_type, x + c * x_stride + g * RWKV_ACT_GROUP_BLOCKS * RWKV_QK,
+                         n_blocks - g * RWKV_ACT_GROUP_BLOCKS, &groups[g]);
+        }
+    }
+}
+
+#endif
