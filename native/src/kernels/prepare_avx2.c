@@ -14,13 +14,7 @@
 #include "fp16.h"
 #include "kernels.h"
 #include "prepare_groups.h"
-
-static float max8(__m256 v) {
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_movehdup_ps(m));
-    return _mm_cvtss_f32(m);
-}
+#include "reduce_avx2.h"
 
 static int sum8(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -38,7 +32,7 @@ static float quantize_block(const float * x, __m128i * lo, __m128i * hi, int * s
         v[k] = _mm256_loadu_ps(x + 8 * k);
         m = _mm256_max_ps(_mm256_and_ps(v[k], magnitude), m);
     }
-    const float amax = max8(m);
+    const float amax = horizontal_max(m);
     const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
     __m256i q[4];
     for (int k = 0; k < 4; k++) {

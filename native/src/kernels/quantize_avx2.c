@@ -17,6 +17,7 @@
 #include "fp16.h"
 #include "kernels.h"
 #include "quant_blocks.h"
+#include "reduce_avx2.h"
 
 /* The 32 elements of one block as four vectors of eight floats. */
 static void load_block(uint32_t source_type, const uint8_t * source, __m256 x[4]) {
@@ -27,20 +28,6 @@ static void load_block(uint32_t source_type, const uint8_t * source, __m256 x[4]
             x[i] = _mm256_loadu_ps((const float *)source + 8 * i);
         }
     }
-}
-
-static float horizontal_min(__m256 v) {
-    __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_min_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_min_ss(m, _mm_movehdup_ps(m));
-    return _mm_cvtss_f32(m);
-}
-
-static float horizontal_max(__m256 v) {
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_movehdup_ps(m));
-    return _mm_cvtss_f32(m);
 }
 
 static void store_fp16(uint8_t * out, float value) {
