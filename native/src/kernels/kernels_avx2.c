@@ -496,7 +496,7 @@ ALWAYS_INLINE void quant_tile(uint32_t type, const struct rwkv_matrix * w, size_
         tile_group(type, row_group_at(type, weights, n_blocks, g, padded), act, act_stride, g, n_cols, acc);
     }
     for (int c = 0; c < n_cols; c++) {
-        if (g_end == row_groups(w)) {
+        if (partial == NULL || g_end == row_groups(w)) {
             y[c * y_stride + row] = hsum(_mm256_add_ps(acc[c][0], acc[c][1]));
         } else {
             _mm256_storeu_ps(partial + 16 * c, acc[c][0]);
