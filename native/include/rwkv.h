@@ -268,6 +268,16 @@ RWKV_API bool rwkv_write_random_model(const char * path, const enum rwkv_archite
  */
 RWKV_API double rwkv_measure_read_bandwidth(const uint32_t n_threads, const size_t buffer_bytes, const uint32_t repeats);
 
+/*
+ * Writes a file's data to disk and lets the operating system drop its cached pages (Linux; a no-op
+ * elsewhere). Linux maps a file with 2 MiB pages only where its page cache holds 2 MiB folios, and a
+ * program that has just written a file (a download, a copy, a conversion) leaves small ones behind:
+ * decoding from such a file is 2-10% slower until they leave the cache. After this call, the next
+ * rwkv_init_from_file reads the file back in 2 MiB folios. The quantizer and the random-model
+ * writer do this to their outputs. Returns false if the file cannot be opened (global slot).
+ */
+RWKV_API bool rwkv_drop_file_cache(const char * path);
+
 /* Deprecated aliases kept for old bindings (not declared by rwkv.cpp's header but exported by it). */
 RWKV_API uint32_t rwkv_get_state_buffer_element_count(const struct rwkv_context * ctx);
 RWKV_API uint32_t rwkv_get_logits_buffer_element_count(const struct rwkv_context * ctx);

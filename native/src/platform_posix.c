@@ -204,6 +204,17 @@ bool rwkv_sync_file(FILE * file) {
     return fflush(file) == 0 && fsync(fileno(file)) == 0;
 }
 
+void rwkv_drop_cached_pages(FILE * file) {
+#if defined(__linux__) && defined(POSIX_FADV_DONTNEED)
+    /* Dirty pages are not dropped: write them out first. Both are hints; errors change nothing. */
+    fflush(file);
+    fdatasync(fileno(file));
+    posix_fadvise(fileno(file), 0, 0, POSIX_FADV_DONTNEED);
+#else
+    (void)file;
+#endif
+}
+
 bool rwkv_rename_replace(const char * from, const char * to) {
     return rename(from, to) == 0;
 }

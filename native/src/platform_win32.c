@@ -132,6 +132,10 @@ bool rwkv_sync_file(FILE * file) {
     return fflush(file) == 0 && _commit(_fileno(file)) == 0;
 }
 
+void rwkv_drop_cached_pages(FILE * file) {
+    (void)file; /* Windows maps files with small pages whatever its cache holds. */
+}
+
 bool rwkv_rename_replace(const char * from, const char * to) {
     wchar_t * wide_from = utf8_to_wide(from);
     wchar_t * wide_to = utf8_to_wide(to);

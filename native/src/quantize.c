@@ -213,6 +213,9 @@ static bool write_output(const struct rwkv_file_view * view, const char * in_pat
     }
     free_quantizer(&q);
     writer.ok = writer.ok && rwkv_sync_file(writer.file);
+    if (writer.ok) {
+        rwkv_drop_cached_pages(writer.file);
+    }
     writer.ok = (fclose(writer.file) == 0) && writer.ok;
     if (!writer.ok || !rwkv_rename_replace(temp_path, out_path)) {
         rwkv_remove_file(temp_path);

@@ -283,6 +283,9 @@ bool rwkv_write_random_model(const char * path, enum rwkv_architecture arch, uin
     free(w.row);
     free(w.encoded);
     w.ok = w.ok && rwkv_sync_file(w.file);
+    if (w.ok) {
+        rwkv_drop_cached_pages(w.file);
+    }
     w.ok = (fclose(w.file) == 0) && w.ok;
     if (!w.ok || !rwkv_rename_replace(temp_path, path)) {
         rwkv_remove_file(temp_path);

@@ -4,12 +4,17 @@
  * Linux-only measurement (/proc/self/status); elsewhere the test reports that it cannot measure.
  */
 #define _POSIX_C_SOURCE 200809L /* posix_fadvise, fileno */
+#define _DEFAULT_SOURCE         /* mincore */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #if defined(__linux__)
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 #endif
 
 #include "error.h"
@@ -223,6 +228,106 @@ static void check_embedding_not_resident(struct rwkv_context * ctx) {
 #endif
 }
 
+#if defined(__linux__)
+/* The share of a file's pages the page cache holds (mincore on a mapping that touches none). */
+static double cached_share(const char * path) {
+    int fd = open(path, O_RDONLY);
+    struct stat info;
+    if (fd < 0 || fstat(fd, &info) != 0 || info.st_size == 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1.0;
+    }
+    const size_t size = (size_t)info.st_size;
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t pages = (size + page - 1) / page;
+    void * mapping = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    unsigned char * resident = malloc(pages);
+    double share = -1.0;
+    if (mapping != MAP_FAILED && resident != NULL && mincore(mapping, size, resident) == 0) {
+        size_t count = 0;
+        for (size_t i = 0; i < pages; i++) {
+            count += resident[i] & 1;
+        }
+        share = (double)count / (double)pages;
+    }
+    free(resident);
+    if (mapping != MAP_FAILED) {
+        munmap(mapping, size);
+    }
+    close(fd);
+    return share;
+}
+#endif
+
+/*
+ * Files the engine writes leave the page cache once they are on disk, so that the first mapping
+ * reads them back in 2 MiB pages (platform.h, rwkv_drop_cached_pages): the quantizer's and the
+ * random-model writer's outputs, and any file given to rwkv_drop_file_cache. A file system that
+ * keeps files in memory (tmpfs) cannot drop them; there the test says so and checks only the API.
+ */
+static void check_written_files_leave_cache(const char * model_path) {
+    CHECK(!rwkv_drop_file_cache(temp_path("no-such-file.bin")));
+    CHECK_MSG(rwkv_get_last_error(NULL) == (RWKV_ERROR_FILE | RWKV_ERROR_FILE_OPEN), "error 0x%x",
+              (unsigned)rwkv_get_last_error(NULL));
+    CHECK(!rwkv_drop_file_cache(NULL));
+
+    const char * quantized = temp_path("large-v4-q8_0.bin");
+    CHECK_MSG(rwkv_quantize_model_file(model_path, quantized, "Q8_0"), "%s", rwkv_get_last_error_message(NULL));
+    const char * random = temp_path("random-v7.bin");
+    CHECK_MSG(rwkv_write_random_model(random, RWKV_ARCH_V7, 256, 2, 4096, "FP16", 7), "%s",
+              rwkv_get_last_error_message(NULL));
+    /* Written by stdio, as another program would: cached until dropped. */
+    const char * plain = temp_path("plain.bin");
+    FILE * file = fopen(plain, "wb");
+    static uint8_t chunk[1 << 20];
+    memset(chunk, 0x5a, sizeof chunk);
+    for (int i = 0; file != NULL && i < 16; i++) {
+        CHECK(fwrite(chunk, 1, sizeof chunk, file) == sizeof chunk);
+    }
+    CHECK(file != NULL && fclose(file) == 0);
+#if defined(__linux__)
+    struct statfs fs;
+    if (statfs(plain, &fs) == 0 && fs.f_type == 0x01021994 /* TMPFS_MAGIC */) {
+        printf("test_mapping: scratch files are on tmpfs, which cannot drop cached pages; not measured\n");
+    } else {
+        const double plain_before = cached_share(plain);
+        CHECK(rwkv_drop_file_cache(plain));
+        const double plain_after = cached_share(plain), quantized_share = cached_share(quantized),
+                     random_share = cached_share(random);
+        printf("cached share of written files: plain %.2f -> %.2f after rwkv_drop_file_cache; quantized %.2f, "
+               "random model %.2f\n",
+               plain_before, plain_after, quantized_share, random_share);
+        CHECK_MSG(plain_before > 0.9, "a file just written is not cached (%.2f): nothing to measure", plain_before);
+        CHECK_MSG(plain_after >= 0.0 && plain_after < 0.1, "rwkv_drop_file_cache left %.2f cached", plain_after);
+        CHECK_MSG(quantized_share >= 0.0 && quantized_share < 0.1, "the quantizer left %.2f of its output cached",
+                  quantized_share);
+        CHECK_MSG(random_share >= 0.0 && random_share < 0.1, "the random-model writer left %.2f cached",
+                  random_share);
+    }
+#else
+    CHECK(rwkv_drop_file_cache(plain));
+#endif
+    /* Dropping the cache loses nothing: the files still load and read back whole. */
+    struct rwkv_context * ctx = rwkv_init_from_file(random, 1, 0);
+    CHECK_MSG(ctx != NULL, "%s", rwkv_get_last_error_message(NULL));
+    rwkv_free(ctx);
+    file = fopen(plain, "rb");
+    size_t same = 0;
+    for (int i = 0; file != NULL && i < 16; i++) {
+        memset(chunk, 0, sizeof chunk);
+        same += fread(chunk, 1, sizeof chunk, file) == sizeof chunk && chunk[0] == 0x5a && chunk[sizeof chunk - 1] == 0x5a;
+    }
+    CHECK(file != NULL && same == 16);
+    if (file != NULL) {
+        fclose(file);
+    }
+    remove(quantized);
+    remove(random);
+    remove(plain);
+}
+
 int main(void) {
     rwkv_set_print_errors(NULL, false);
     const char * path = write_model();
@@ -269,6 +374,7 @@ int main(void) {
     check_release(path, file_size);
     check_positional_reads(path);
     check_quantizer_resident(path);
+    check_written_files_leave_cache(path);
     remove(path);
     return test_finish("test_mapping");
 }
