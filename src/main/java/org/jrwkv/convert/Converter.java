@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.jrwkv.DataType;
 import org.jrwkv.internal.AtomicFiles;
+import org.jrwkv.internal.FileCache;
 import org.jrwkv.internal.checkpoint.Checkpoint;
 import org.jrwkv.internal.checkpoint.Checkpoints;
 import org.jrwkv.internal.convert.ConversionPlan;
@@ -67,6 +68,7 @@ public final class Converter {
             options.progress().start("convert " + checkpoint.source(), plan.outputBytes());
             try {
                 AtomicFiles.write(output, channel -> new ModelFileWriter(channel, options.progress()::update).write(plan));
+                FileCache.dropCachedPages(output);
             } finally {
                 options.progress().finish();
             }

@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jrwkv.ProgressListener;
+import org.jrwkv.internal.FileCache;
 
 /**
  * Downloads one file over HTTP(S) into place, safely:
@@ -119,6 +120,7 @@ public final class Downloader {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
         }
+        FileCache.dropCachedPages(target);
     }
 
     /** A transfer that broke off; the caller resumes. */

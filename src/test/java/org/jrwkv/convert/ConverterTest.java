@@ -2,8 +2,10 @@ package org.jrwkv.convert;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -21,6 +23,7 @@ import org.jrwkv.ProgressListener;
 import org.jrwkv.RwkvModel;
 import org.jrwkv.RwkvState;
 import org.jrwkv.TestData;
+import org.jrwkv.internal.PageCacheProbe;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -54,6 +57,18 @@ class ConverterTest {
         assertEquals(Files.size(out), r.bytes());
         assertEquals(type, r.dataType());
         assertEquals(List.of("out.bin"), Fixtures.listing(dir));
+    }
+
+    /** The output leaves the page cache once written, so it is first mapped in 2 MiB pages (FileCache). */
+    @Test
+    void theOutputIsNotLeftInThePageCache() throws IOException {
+        assumeTrue(PageCacheProbe.canMeasure(dir), "needs Linux and a disk-backed temporary folder");
+        Path out = dir.resolve("out.bin");
+        Converter.convert(Fixtures.pth("tiny-rwkv-7v0-834K.pth"), out);
+        boolean outputCached = PageCacheProbe.fullyCached(out);
+        Path copy = Files.copy(out, dir.resolve("copy.bin")); // reads the output back into the cache
+        assertTrue(PageCacheProbe.fullyCached(copy), "a file just copied should be cached");
+        assertFalse(outputCached);
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.URI;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Random;
 import org.jrwkv.ProgressListener;
 import org.jrwkv.convert.Fixtures;
+import org.jrwkv.internal.PageCacheProbe;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,6 +71,19 @@ class DownloaderTest {
         // The server sent 100 000 bytes before cutting the connection; a cut can discard some that
         // were in flight, so the client resumes after what it really received: some, at most that.
         assertTrue(resumedAt > 0 && resumedAt <= 100_000, "resumed at " + resumedAt);
+    }
+
+    /** A finished download leaves the page cache, so it is first mapped in 2 MiB pages (FileCache). */
+    @Test
+    void aFinishedDownloadIsNotLeftInThePageCache() throws IOException {
+        assumeTrue(PageCacheProbe.canMeasure(dir), "needs Linux and a disk-backed temporary folder");
+        hub.file("/f.bin", data);
+        Path target = dir.resolve("f.bin");
+        downloader(null).download(url("/f.bin"), target, sha, (long) data.length, ProgressListener.NONE);
+        Path control = Files.write(dir.resolve("control.bin"), data);
+        assertTrue(PageCacheProbe.fullyCached(control), "a file just written should be cached");
+        assertFalse(PageCacheProbe.fullyCached(target));
+        assertArrayEquals(data, Files.readAllBytes(target));
     }
 
     @Test
