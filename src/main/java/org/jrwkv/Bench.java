@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
+import org.jrwkv.internal.MappedPages;
 import org.jrwkv.internal.NativeLib;
 import org.jrwkv.internal.RwkvNative;
 
@@ -122,6 +124,10 @@ public final class Bench {
      *                          model and one session, before the batch's extra sessions (each holds
      *                          a state)
      * @param peakRssAfterRun   peak resident bytes after the repeats, before the bandwidth probe
+     * @param hugePageShare     the share of the model file's resident mapped bytes that are mapped
+     *                          with 2 MiB pages, after the first decode (empty where the platform
+     *                          does not say: only Linux does). Low for a file another program has
+     *                          just written (README, "The engine")
      * @param bandwidth         read bandwidth in GB/s (10^9 bytes), measured after the repeats
      * @param bytesPerToken     bytes of weights read per decoded token ({@link #bytesReadPerToken})
      * @param systemInfo        the engine's CPU features and kernels ({@link Rwkv#systemInfo()})
@@ -129,7 +135,7 @@ public final class Bench {
     public record Report(Path model, Architecture architecture, DataType dataType, int embeddingSize, int layerCount,
             int vocabSize, Options options, Stats loadSeconds, Stats decode, Stats prefill, Stats batch,
             OptionalLong peakRssAfterLoad, OptionalLong peakRssOneSession, OptionalLong peakRssAfterRun,
-            double bandwidth, long bytesPerToken,
+            OptionalDouble hugePageShare, double bandwidth, long bytesPerToken,
             String systemInfo) {
 
         /** The bandwidth bound: the decode speed if reading the weights were all the work, tokens/s. */
@@ -159,6 +165,7 @@ public final class Bench {
         double[] batch = new double[repeats];
         OptionalLong rssAfterLoad = OptionalLong.empty();
         OptionalLong rssOneSession = OptionalLong.empty();
+        OptionalDouble hugePageShare = OptionalDouble.empty();
         Architecture architecture = null;
         DataType dataType = null;
         int embeddingSize = 0;
@@ -182,6 +189,10 @@ public final class Bench {
                 }
                 progress.accept(repeat + "decode");
                 decode[r] = decode(m, options.tokens());
+                if (r == 0) {
+                    hugePageShare = MappedPages.of(model).map(p -> OptionalDouble.of(p.hugeShare()))
+                            .orElse(OptionalDouble.empty());
+                }
                 progress.accept(repeat + "prefill");
                 prefill[r] = prefill(m, options.promptTokens());
                 if (r == 0) {
@@ -195,7 +206,7 @@ public final class Bench {
         progress.accept("bandwidth");
         double bandwidth = readBandwidth(options.threads(), options.bandwidthBuffer(), BANDWIDTH_PASSES);
         return new Report(model, architecture, dataType, embeddingSize, layerCount, vocabSize, options, Stats.of(load),
-                Stats.of(decode), Stats.of(prefill), Stats.of(batch), rssAfterLoad, rssOneSession, rssAfterRun, bandwidth,
+                Stats.of(decode), Stats.of(prefill), Stats.of(batch), rssAfterLoad, rssOneSession, rssAfterRun, hugePageShare, bandwidth,
                 bytesPerToken, Rwkv.systemInfo());
     }
 

@@ -121,6 +121,12 @@ final class BenchCommand implements Callable<Integer> {
                 Math.max(1, o.tokens() / o.batch()) + " steps of " + o.batch() + " sessions");
         w.printf(Locale.ROOT, "peak RSS   %s after load, %s with one session, %s after the run (%d sessions)%n",
                 mib(r.peakRssAfterLoad()), mib(r.peakRssOneSession()), mib(r.peakRssAfterRun()), o.batch());
+        if (r.hugePageShare().isPresent()) {
+            double share = r.hugePageShare().getAsDouble();
+            w.printf(Locale.ROOT, "mapping    %.0f%% of the resident weights in 2 MiB pages%s%n", 100 * share,
+                    share < 0.5 ? " (a file just written by another program is cached in small pages, which decode"
+                            + " slower: README, \"The engine\")" : "");
+        }
         double bound = r.boundTokensPerSecond();
         w.printf(Locale.ROOT, "bandwidth  %.1f GB/s (%d thread%s, %d MiB buffer, after the run)%n", r.bandwidth(),
                 o.threads(), o.threads() == 1 ? "" : "s", o.bandwidthBuffer() >> 20);
@@ -161,6 +167,9 @@ final class BenchCommand implements Callable<Integer> {
         n.put("load_s_max", round(r.loadSeconds().max(), 6));
         putMib(n, "peak_rss_after_load_mib", r.peakRssAfterLoad());
         putMib(n, "peak_rss_one_session_mib", r.peakRssOneSession());
+        if (r.hugePageShare().isPresent()) {
+            n.put("huge_page_share", round(r.hugePageShare().getAsDouble(), 4));
+        }
         n.put("bytes_per_token", r.bytesPerToken());
         n.put("model", r.model().toString());
         n.put("architecture", "v" + r.architecture().version());

@@ -99,6 +99,11 @@ class BenchCliTest {
             assertTrue(json.get("peak_rss_mib").asDouble() >= json.get("peak_rss_one_session_mib").asDouble());
             assertTrue(json.get("peak_rss_one_session_mib").asDouble()
                     >= json.get("peak_rss_after_load_mib").asDouble());
+            // The model file's mapping is resident after decoding; how much in 2 MiB pages depends
+            // on the file system, but a share it is.
+            double share = json.get("huge_page_share").asDouble(-1);
+            assertTrue(share >= 0 && share <= 1, json.toString());
+            assertTrue(r.out().contains("\nmapping    "), r.out());
         }
         // The bound is the bandwidth over the bytes one token reads: every used tensor but the
         // embedding, of which one row.
