@@ -317,7 +317,8 @@ static void check_written_files_leave_cache(const char * model_path) {
     size_t same = 0;
     for (int i = 0; file != NULL && i < 16; i++) {
         memset(chunk, 0, sizeof chunk);
-        same += fread(chunk, 1, sizeof chunk, file) == sizeof chunk && chunk[0] == 0x5a && chunk[sizeof chunk - 1] == 0x5a;
+        const bool whole = fread(chunk, 1, sizeof chunk, file) == sizeof chunk;
+        same += whole && chunk[0] == 0x5a && chunk[sizeof chunk - 1] == 0x5a;
     }
     CHECK(file != NULL && same == 16);
     if (file != NULL) {

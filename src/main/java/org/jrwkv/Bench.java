@@ -206,8 +206,8 @@ public final class Bench {
         progress.accept("bandwidth");
         double bandwidth = readBandwidth(options.threads(), options.bandwidthBuffer(), BANDWIDTH_PASSES);
         return new Report(model, architecture, dataType, embeddingSize, layerCount, vocabSize, options, Stats.of(load),
-                Stats.of(decode), Stats.of(prefill), Stats.of(batch), rssAfterLoad, rssOneSession, rssAfterRun, hugePageShare, bandwidth,
-                bytesPerToken, Rwkv.systemInfo());
+                Stats.of(decode), Stats.of(prefill), Stats.of(batch), rssAfterLoad, rssOneSession, rssAfterRun,
+                hugePageShare, bandwidth, bytesPerToken, Rwkv.systemInfo());
     }
 
     /** Token {@code i} of the benchmark sequence (the engine's rwkv_bench uses the same one). */

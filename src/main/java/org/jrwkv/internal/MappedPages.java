@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
  */
 public record MappedPages(long residentBytes, long hugeBytes) {
 
-    private static final Pattern MAPPING_HEADER = Pattern.compile("^[0-9a-f]+-[0-9a-f]+ \\S{4} [0-9a-f]+ \\S+ \\d+\\s+(.*)$");
+    /** A mapping's first line: address range, permissions, offset, device, inode, then the path. */
+    private static final Pattern MAPPING_HEADER =
+            Pattern.compile("^[0-9a-f]+-[0-9a-f]+ \\S{4} [0-9a-f]+ \\S+ \\d+\\s+(.*)$");
 
     /** The share of the resident bytes mapped with 2 MiB pages (0 when nothing is resident). */
     public double hugeShare() {
