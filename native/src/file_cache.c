@@ -19,6 +19,9 @@ bool rwkv_drop_file_cache(const char * path) {
     if (file == NULL) {
         return rwkv_error_set(error, print, RWKV_ERROR_FILE | RWKV_ERROR_FILE_OPEN, "cannot open %s", path);
     }
+    /* Pages another writer left dirty are dropped only once on disk. (Windows refuses to sync a
+       file opened for reading; there the drop does nothing anyway.) */
+    (void)rwkv_sync_file(file);
     rwkv_drop_cached_pages(file);
     fclose(file);
     return true;

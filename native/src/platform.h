@@ -44,11 +44,12 @@ FILE * rwkv_create_temp_beside(const char * final_path, char * temp_path, size_t
 bool rwkv_sync_file(FILE * file);
 
 /*
- * Syncs a written file and lets the operating system drop its cached pages. Linux maps a file with
- * 2 MiB pages only where the page cache holds it in 2 MiB folios (map_read_only), and the pages a
- * writer leaves behind are small ones: a model file just written decodes 2-10% slower for as long
- * as they stay cached. Once they are dropped, the first mapping reads the file back in 2 MiB
- * folios. No-op where unsupported (other systems keep no such folios).
+ * Lets the operating system drop the cached pages of a file already synced (rwkv_sync_file; dirty
+ * pages are not dropped). Linux maps a file with 2 MiB pages only where the page cache holds it in
+ * 2 MiB folios (map_read_only), and the pages a writer leaves behind are small ones: a model file
+ * just written decodes 2-10% slower for as long as they stay cached. Once they are dropped, the
+ * first mapping reads the file back in 2 MiB folios. No-op where unsupported (other systems keep
+ * no such folios).
  */
 void rwkv_drop_cached_pages(FILE * file);
 

@@ -206,9 +206,7 @@ bool rwkv_sync_file(FILE * file) {
 
 void rwkv_drop_cached_pages(FILE * file) {
 #if defined(__linux__) && defined(POSIX_FADV_DONTNEED)
-    /* Dirty pages are not dropped: write them out first. Both are hints; errors change nothing. */
-    fflush(file);
-    fdatasync(fileno(file));
+    /* A hint: an error changes nothing. */
     posix_fadvise(fileno(file), 0, 0, POSIX_FADV_DONTNEED);
 #else
     (void)file;
