@@ -1,9 +1,9 @@
 /*
  * AVX2 + FMA + F16C kernels. Compiled with those flags; called only when dispatch saw them.
  *
- * Decoding is a matrix-vector product per weight matrix, bound by memory bandwidth: one row at a
- * time against one activation column (blocks of rows in column chunks where float activations
- * outgrow L1; two rows half a slice apart for quantized weights). Sequence mode (several columns)
+ * Decoding is a matrix-vector product per weight matrix, bound by memory bandwidth: two rows half
+ * a slice apart at a time against one activation column (blocks of rows in column chunks where
+ * float activations outgrow L1). Sequence mode (several columns)
  * walks the rows in tiles small enough to stay in cache while every column passes over them: float
  * weights 2 columns at a time, quantized weights 8, so each loaded (and unpacked) weight vector
  * serves all of them.
@@ -219,6 +219,63 @@ ALWAYS_INLINE void float_decode_chunked(uint32_t type, const struct rwkv_matrix 
         for (size_t r = block.begin; r < block.end; r++) {
             y[r] = hsum(_mm256_add_ps(partial0[r - block.begin], partial1[r - block.begin]));
         }
+    }
+}
+
+/*
+ * Decoding rows whose activations fit L1: two rows per pass, half the range apart, each summed
+ * exactly as float_tile sums one row and one column, so the bits are the same. Two sequential
+ * streams keep more reads in flight than one (kernels_avx512.c has the numbers).
+ */
+ALWAYS_INLINE void float_decode_pair(uint32_t type, const struct rwkv_matrix * w, size_t row0, size_t row1,
+                                     const float * x, float * y) {
+    const size_t n = w->n_in;
+    const uint8_t * rows[2] = { w->data + row0 * w->row_bytes, w->data + row1 * w->row_bytes };
+    __m256 acc0[2] = { _mm256_setzero_ps(), _mm256_setzero_ps() };
+    __m256 acc1[2] = { _mm256_setzero_ps(), _mm256_setzero_ps() };
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 x0 = _mm256_loadu_ps(x + i);
+        const __m256 x1 = _mm256_loadu_ps(x + i + 8);
+        for (int r = 0; r < 2; r++) {
+            acc0[r] = _mm256_fmadd_ps(load_weights(type, rows[r], i), x0, acc0[r]);
+            acc1[r] = _mm256_fmadd_ps(load_weights(type, rows[r], i + 8), x1, acc1[r]);
+        }
+    }
+    if (i + 8 <= n) {
+        const __m256 x0 = _mm256_loadu_ps(x + i);
+        for (int r = 0; r < 2; r++) {
+            acc0[r] = _mm256_fmadd_ps(load_weights(type, rows[r], i), x0, acc0[r]);
+        }
+        i += 8;
+    }
+    if (i < n) {
+        const __m256 x1 = _mm256_maskload_ps(x + i, first_lanes(n - i));
+        for (int r = 0; r < 2; r++) {
+            acc1[r] = _mm256_fmadd_ps(load_weights_partial(type, rows[r], i, n - i), x1, acc1[r]);
+        }
+    }
+    y[row0] = hsum(_mm256_add_ps(acc0[0], acc1[0]));
+    y[row1] = hsum(_mm256_add_ps(acc0[1], acc1[1]));
+}
+
+ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
+                                     const float * x, float * y) {
+    const size_t half = (row_end - row_begin) / 2;
+    for (size_t r = row_begin; r < row_begin + half; r++) {
+        float_decode_pair(type, w, r, r + half, x, y);
+    }
+    if ((row_end - row_begin) % 2 != 0) {
+        float_tile(type, w, row_end - 1, 1, (const uint8_t *)x, 0, 1, y, 0);
+    }
+}
+
+static void float_decode_short_rows(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const float * x,
+                                    float * y) {
+    if (w->type == RWKV_TYPE_FP16) {
+        float_decode_rows(RWKV_TYPE_FP16, w, row_begin, row_end, x, y);
+    } else {
+        float_decode_rows(RWKV_TYPE_FP32, w, row_begin, row_end, x, y);
     }
 }
 
@@ -663,9 +720,9 @@ static void quantized_matmul(const struct quant_tiles * tiles, const struct rwkv
 typedef void (*tile_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, float * y,
                         size_t y_stride);
 
-/* One weight type's tiles: 3 rows or 1 row by 2 columns, or 1 row by 1 column. */
+/* One weight type's sequence tiles: 3 rows or 1 row by 2 columns. */
 struct tile_set {
-    tile_fn rows3_cols2, rows1_cols2, rows1_cols1;
+    tile_fn rows3_cols2, rows1_cols2;
 };
 
 #define TILE_SET(name, body, type)                                                                               \
@@ -677,11 +734,7 @@ struct tile_set {
                            float * y, size_t y_stride) {                                                         \
         body(type, w, row, 1, act, act_stride, 2, y, y_stride);                                                  \
     }                                                                                                            \
-    static void name##_1x1(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,    \
-                           float * y, size_t y_stride) {                                                         \
-        body(type, w, row, 1, act, act_stride, 1, y, y_stride);                                                  \
-    }                                                                                                            \
-    static const struct tile_set name##_tiles = { name##_3x2, name##_1x2, name##_1x1 };
+    static const struct tile_set name##_tiles = { name##_3x2, name##_1x2 };
 
 TILE_SET(fp32, float_tile, RWKV_TYPE_FP32)
 TILE_SET(fp16, float_tile, RWKV_TYPE_FP16)
@@ -732,11 +785,11 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
             float_decode_long_rows(w, tile, tile_end, (const float *)((const uint8_t *)act + c * act_stride),
                                    y + c * y_stride);
         } else if (c < n_cols) {
-            /* One column (decoding): one row at a time, so the weights stream through memory in
-               order, which the hardware prefetchers follow at full speed (interleaving four rows
-               of 2048 halved the bandwidth). */
-            rows_pass(NULL, tiles->rows1_cols1, w, tile, tile_end, (const uint8_t *)act + c * act_stride, act_stride,
-                      y + c * y_stride, y_stride);
+            /* One column (decoding): two sequential streams of whole rows, which the hardware
+               prefetchers follow at full speed (interleaving four neighbouring rows of 2048
+               halved the bandwidth). */
+            float_decode_short_rows(w, tile, tile_end, (const float *)((const uint8_t *)act + c * act_stride),
+                                    y + c * y_stride);
         }
     }
 }
