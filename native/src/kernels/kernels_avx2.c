@@ -83,16 +83,18 @@ ALWAYS_INLINE __m256 load_weights_partial(uint32_t type, const uint8_t * row, si
  * and takes eight elements at a time (two input registers, one weight register live): 3 x 2 reads
  * 5 vectors per 6 multiply-adds where 2 x 2 read 4 per 4 (v7 0.4B FP16, JRWKV_KERNELS=avx2, one
  * thread: prefill 99 -> 111 tok/s, batch-8 74 -> 83; a 4 x 2 tile in two 2 x 2 halves gained
- * nothing from the same loop order).
+ * nothing from the same loop order). The tile's rows are row_step apart (1 in sequence mode;
+ * decoding pairs rows half a slice apart).
  */
-ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows,
-                              const uint8_t * act, size_t act_stride, int n_cols, float * y, size_t y_stride) {
+ALWAYS_INLINE void float_tile_rows(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step,
+                                   int n_rows, const uint8_t * act, size_t act_stride, int n_cols, float * y,
+                                   size_t y_stride) {
     const size_t n = w->n_in;
     const uint8_t * rows[TILE_MAX_ROWS];
     const float * cols[TILE_MAX_COLS];
     __m256 acc0[TILE_MAX_ROWS][TILE_MAX_COLS], acc1[TILE_MAX_ROWS][TILE_MAX_COLS];
     for (int r = 0; r < n_rows; r++) {
-        rows[r] = w->data + (row + r) * w->row_bytes;
+        rows[r] = w->data + (row + r * row_step) * w->row_bytes;
         for (int c = 0; c < n_cols; c++) {
             acc0[r][c] = _mm256_setzero_ps();
             acc1[r][c] = _mm256_setzero_ps();
@@ -104,7 +106,7 @@ ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_
     /* Sequence mode: the rows after these are contiguous with them; fetch them into L2 as these
        are read, since the hardware prefetchers follow interleaved rows poorly from memory (8
        columns of 1024 x 65536 FP16: 21.5 -> 33.2 GMAC/s). n_rows x 16 elements per step. */
-    const bool prefetch_next_rows = n_cols == TILE_MAX_COLS;
+    const bool prefetch_next_rows = n_cols == TILE_MAX_COLS && row_step == 1;
     const size_t step_bytes = (size_t)n_rows * 16 * (type == RWKV_TYPE_FP16 ? 2 : 4);
     const char * next_rows = (const char *)rows[0] + n_rows * w->row_bytes;
     size_t i = 0;
@@ -166,9 +168,14 @@ ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_
     }
     for (int r = 0; r < n_rows; r++) {
         for (int c = 0; c < n_cols; c++) {
-            y[c * y_stride + row + r] = hsum(_mm256_add_ps(acc0[r][c], acc1[r][c]));
+            y[c * y_stride + row + r * row_step] = hsum(_mm256_add_ps(acc0[r][c], acc1[r][c]));
         }
     }
+}
+
+ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows,
+                              const uint8_t * act, size_t act_stride, int n_cols, float * y, size_t y_stride) {
+    float_tile_rows(type, w, row, 1, n_rows, act, act_stride, n_cols, y, y_stride);
 }
 
 /*
@@ -223,47 +230,15 @@ ALWAYS_INLINE void float_decode_chunked(uint32_t type, const struct rwkv_matrix 
 }
 
 /*
- * Decoding rows whose activations fit L1: two rows per pass, half the range apart, each summed
- * exactly as float_tile sums one row and one column, so the bits are the same. Two sequential
- * streams keep more reads in flight than one (kernels_avx512.c has the numbers).
+ * Decoding rows whose activations fit L1: two rows per pass, half the range apart, each summed as
+ * every tile sums one row and one column, so the bits are the same. Two sequential streams keep
+ * more reads in flight than one (kernels_avx512.c has the numbers).
  */
-ALWAYS_INLINE void float_decode_pair(uint32_t type, const struct rwkv_matrix * w, size_t row0, size_t row1,
-                                     const float * x, float * y) {
-    const size_t n = w->n_in;
-    const uint8_t * rows[2] = { w->data + row0 * w->row_bytes, w->data + row1 * w->row_bytes };
-    __m256 acc0[2] = { _mm256_setzero_ps(), _mm256_setzero_ps() };
-    __m256 acc1[2] = { _mm256_setzero_ps(), _mm256_setzero_ps() };
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m256 x0 = _mm256_loadu_ps(x + i);
-        const __m256 x1 = _mm256_loadu_ps(x + i + 8);
-        for (int r = 0; r < 2; r++) {
-            acc0[r] = _mm256_fmadd_ps(load_weights(type, rows[r], i), x0, acc0[r]);
-            acc1[r] = _mm256_fmadd_ps(load_weights(type, rows[r], i + 8), x1, acc1[r]);
-        }
-    }
-    if (i + 8 <= n) {
-        const __m256 x0 = _mm256_loadu_ps(x + i);
-        for (int r = 0; r < 2; r++) {
-            acc0[r] = _mm256_fmadd_ps(load_weights(type, rows[r], i), x0, acc0[r]);
-        }
-        i += 8;
-    }
-    if (i < n) {
-        const __m256 x1 = _mm256_maskload_ps(x + i, first_lanes(n - i));
-        for (int r = 0; r < 2; r++) {
-            acc1[r] = _mm256_fmadd_ps(load_weights_partial(type, rows[r], i, n - i), x1, acc1[r]);
-        }
-    }
-    y[row0] = hsum(_mm256_add_ps(acc0[0], acc1[0]));
-    y[row1] = hsum(_mm256_add_ps(acc0[1], acc1[1]));
-}
-
 ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
                                      const float * x, float * y) {
     const size_t half = (row_end - row_begin) / 2;
     for (size_t r = row_begin; r < row_begin + half; r++) {
-        float_decode_pair(type, w, r, r + half, x, y);
+        float_tile_rows(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0);
     }
     if ((row_end - row_begin) % 2 != 0) {
         float_tile(type, w, row_end - 1, 1, (const uint8_t *)x, 0, 1, y, 0);

@@ -103,15 +103,18 @@ ALWAYS_INLINE __m512 load_weights_masked(uint32_t type, const uint8_t * row, siz
     return _mm512_maskz_loadu_ps(mask, row + 4 * i);
 }
 
-/* One accumulator per element, 16 lanes; tiles of 4 rows give enough independent chains. */
-ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows, const uint8_t * act,
-                              size_t act_stride, int n_cols, float * y, size_t y_stride) {
+/*
+ * One accumulator per element, 16 lanes; tiles of 4 rows give enough independent chains. The
+ * tile's rows are row_step apart (1 in sequence mode; decoding pairs rows half a slice apart).
+ */
+ALWAYS_INLINE void float_tile_rows(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step, int n_rows,
+                                   const uint8_t * act, size_t act_stride, int n_cols, float * y, size_t y_stride) {
     const size_t n = w->n_in;
     const uint8_t * rows[TILE_ROWS];
     const float * cols[SEQ_COLS];
     __m512 acc[TILE_ROWS][SEQ_COLS];
     for (int r = 0; r < n_rows; r++) {
-        rows[r] = w->data + (row + r) * w->row_bytes;
+        rows[r] = w->data + (row + r * row_step) * w->row_bytes;
         for (int c = 0; c < n_cols; c++) {
             acc[r][c] = _mm512_setzero_ps();
         }
@@ -123,7 +126,7 @@ ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_
        prefetchers follow poorly from memory (8 columns of 1024 x 65536 FP16: 26 GMAC/s against 55
        from L2). The next four rows are contiguous with these: ask for them into L2 at the pace
        these are read (46 GMAC/s). Prefetches never fault, past the matrix's end included. */
-    const bool prefetch_next_rows = n_rows == TILE_ROWS && n_cols == SEQ_COLS;
+    const bool prefetch_next_rows = n_rows == TILE_ROWS && n_cols == SEQ_COLS && row_step == 1;
     const char * next_rows = (const char *)rows[0] + TILE_ROWS * w->row_bytes;
     const size_t element_bytes = type == RWKV_TYPE_FP16 ? 2 : 4;
     size_t i = 0;
@@ -162,7 +165,7 @@ ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_
             }
         }
     }
-    if (n_rows == TILE_ROWS && n_cols == SEQ_COLS) {
+    if (n_rows == TILE_ROWS && n_cols == SEQ_COLS && row_step == 1) {
         __m512 v[TILE_ROWS * SEQ_COLS];
         for (int r = 0; r < TILE_ROWS; r++) {
             for (int c = 0; c < SEQ_COLS; c++) {
@@ -178,9 +181,14 @@ ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_
     }
     for (int r = 0; r < n_rows; r++) {
         for (int c = 0; c < n_cols; c++) {
-            y[c * y_stride + row + r] = hsum512(acc[r][c]);
+            y[c * y_stride + row + r * row_step] = hsum512(acc[r][c]);
         }
     }
+}
+
+ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows, const uint8_t * act,
+                              size_t act_stride, int n_cols, float * y, size_t y_stride) {
+    float_tile_rows(type, w, row, 1, n_rows, act, act_stride, n_cols, y, y_stride);
 }
 
 /*
@@ -230,40 +238,17 @@ ALWAYS_INLINE void float_decode_chunked(uint32_t type, const struct rwkv_matrix 
 }
 
 /*
- * Decoding rows whose activations fit L1: two rows per pass, half the range apart, each summed
- * exactly as float_tile sums one row and one column (one accumulator, elements in order), so the
- * bits are the same. Two sequential streams keep more reads in flight than one: over the 65536 x
- * 1024 FP16 head, one thread, 13.4 -> 16.4 GB/s where a plain sum of the same bytes read 18-19
- * (two neighbouring rows per pass read as slowly as one row).
+ * Decoding rows whose activations fit L1: two rows per pass, half the range apart, each summed as
+ * every tile sums one row and one column (one accumulator, elements in order), so the bits are
+ * the same. Two sequential streams keep more reads in flight than one: over the 65536 x 1024 FP16
+ * head, one thread, 13.4 -> 16.4 GB/s where a plain sum of the same bytes read 18-19 (two
+ * neighbouring rows per pass read as slowly as one row).
  */
-ALWAYS_INLINE void float_decode_pair(uint32_t type, const struct rwkv_matrix * w, size_t row0, size_t row1,
-                                     const float * x, float * y) {
-    const size_t n = w->n_in;
-    const uint8_t * weights0 = w->data + row0 * w->row_bytes;
-    const uint8_t * weights1 = w->data + row1 * w->row_bytes;
-    __m512 acc0 = _mm512_setzero_ps();
-    __m512 acc1 = _mm512_setzero_ps();
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m512 xv = _mm512_loadu_ps(x + i);
-        acc0 = _mm512_fmadd_ps(load_weights(type, weights0, i), xv, acc0);
-        acc1 = _mm512_fmadd_ps(load_weights(type, weights1, i), xv, acc1);
-    }
-    if (i < n) {
-        const __mmask16 mask = (__mmask16)((1u << (n - i)) - 1);
-        const __m512 xv = _mm512_maskz_loadu_ps(mask, x + i);
-        acc0 = _mm512_fmadd_ps(load_weights_masked(type, weights0, i, mask), xv, acc0);
-        acc1 = _mm512_fmadd_ps(load_weights_masked(type, weights1, i, mask), xv, acc1);
-    }
-    y[row0] = hsum512(acc0);
-    y[row1] = hsum512(acc1);
-}
-
 ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
                                      const float * x, float * y) {
     const size_t half = (row_end - row_begin) / 2;
     for (size_t r = row_begin; r < row_begin + half; r++) {
-        float_decode_pair(type, w, r, r + half, x, y);
+        float_tile_rows(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0);
     }
     if ((row_end - row_begin) % 2 != 0) {
         float_tile(type, w, row_end - 1, 1, (const uint8_t *)x, 0, 1, y, 0);
