@@ -255,21 +255,17 @@ ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w
     }
 }
 
-static void float_decode_short_rows(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const float * x,
-                                    float * y) {
-    if (w->type == RWKV_TYPE_FP16) {
+/* One column (decoding): rows in pairs, or in chunked blocks where the activations outgrow L1. */
+static void float_decode(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const float * x, float * y) {
+    const bool chunked = rwkv_decode_act_outgrows_l1(w);
+    if (w->type == RWKV_TYPE_FP16 && chunked) {
+        float_decode_chunked(RWKV_TYPE_FP16, w, row_begin, row_end, x, y);
+    } else if (w->type == RWKV_TYPE_FP16) {
         float_decode_rows(RWKV_TYPE_FP16, w, row_begin, row_end, x, y);
+    } else if (chunked) {
+        float_decode_chunked(RWKV_TYPE_FP32, w, row_begin, row_end, x, y);
     } else {
         float_decode_rows(RWKV_TYPE_FP32, w, row_begin, row_end, x, y);
-    }
-}
-
-static void float_decode_long_rows(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const float * x,
-                                   float * y) {
-    if (w->type == RWKV_TYPE_FP16) {
-        float_decode_chunked(RWKV_TYPE_FP16, w, row_begin, row_end, x, y);
-    } else {
-        float_decode_chunked(RWKV_TYPE_FP32, w, row_begin, row_end, x, y);
     }
 }
 
@@ -401,13 +397,7 @@ static void float_matmul(const struct rwkv_matrix * w, const void * act, size_t 
             /* One column (decoding): two sequential streams of whole rows, which the hardware
                prefetchers follow at full speed (interleaving four neighbouring rows of 2048 halved
                the bandwidth), or blocks of rows where the activations outgrow L1 (kernels.h). */
-            if (rwkv_decode_act_outgrows_l1(w)) {
-                float_decode_long_rows(w, tile, tile_end, (const float *)((const uint8_t *)act + c * act_stride),
-                                       y + c * y_stride);
-                continue;
-            }
-            float_decode_short_rows(w, tile, tile_end, (const float *)((const uint8_t *)act + c * act_stride),
-                                    y + c * y_stride);
+            float_decode(w, tile, tile_end, (const float *)((const uint8_t *)act + c * act_stride), y + c * y_stride);
         }
     }
 }
