@@ -84,11 +84,12 @@ ALWAYS_INLINE __m256 load_weights_partial(uint32_t type, const uint8_t * row, si
  * 5 vectors per 6 multiply-adds where 2 x 2 read 4 per 4 (v7 0.4B FP16, JRWKV_KERNELS=avx2, one
  * thread: prefill 99 -> 111 tok/s, batch-8 74 -> 83; a 4 x 2 tile in two 2 x 2 halves gained
  * nothing from the same loop order). The tile's rows are row_step apart (1 in sequence mode;
- * decoding pairs rows half a slice apart).
+ * decoding pairs rows half a slice apart). In sequence mode each call also asks for its share of
+ * the next row tile (kernels.h).
  */
 ALWAYS_INLINE void float_tile_rows(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step,
                                    int n_rows, const uint8_t * act, size_t act_stride, int n_cols, float * y,
-                                   size_t y_stride) {
+                                   size_t y_stride, struct rwkv_tile_prefetch prefetch) {
     const size_t n = w->n_in;
     const uint8_t * rows[TILE_MAX_ROWS];
     const float * cols[TILE_MAX_COLS];
@@ -103,20 +104,9 @@ ALWAYS_INLINE void float_tile_rows(uint32_t type, const struct rwkv_matrix * w, 
     for (int c = 0; c < n_cols; c++) {
         cols[c] = (const float *)(act + c * act_stride);
     }
-    /* Sequence mode: the rows after these are contiguous with them; fetch them into L2 as these
-       are read, since the hardware prefetchers follow interleaved rows poorly from memory (8
-       columns of 1024 x 65536 FP16: 21.5 -> 33.2 GMAC/s). n_rows x 16 elements per step. */
-    const bool prefetch_next_rows = n_cols == TILE_MAX_COLS && row_step == 1;
-    const size_t step_bytes = (size_t)n_rows * 16 * (type == RWKV_TYPE_FP16 ? 2 : 4);
-    const char * next_rows = (const char *)rows[0] + n_rows * w->row_bytes;
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        if (prefetch_next_rows) {
-            const char * ahead = next_rows + step_bytes * (i / 16);
-            for (size_t line = 0; line < step_bytes; line += 64) {
-                _mm_prefetch(ahead + line, _MM_HINT_T1);
-            }
-        }
+        rwkv_tile_prefetch_step(&prefetch);
         /* Elements i..i+7 into the first accumulators, then i+8..i+15 into the second: one
            eighth of the inputs per column live at a time. */
         __m256 x[TILE_MAX_COLS];
@@ -175,7 +165,7 @@ ALWAYS_INLINE void float_tile_rows(uint32_t type, const struct rwkv_matrix * w, 
 
 ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows,
                               const uint8_t * act, size_t act_stride, int n_cols, float * y, size_t y_stride) {
-    float_tile_rows(type, w, row, 1, n_rows, act, act_stride, n_cols, y, y_stride);
+    float_tile_rows(type, w, row, 1, n_rows, act, act_stride, n_cols, y, y_stride, RWKV_NO_TILE_PREFETCH);
 }
 
 /*
@@ -238,7 +228,7 @@ ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w
                                      const float * x, float * y) {
     const size_t half = (row_end - row_begin) / 2;
     for (size_t r = row_begin; r < row_begin + half; r++) {
-        float_tile_rows(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0);
+        float_tile_rows(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0, RWKV_NO_TILE_PREFETCH);
     }
     if ((row_end - row_begin) % 2 != 0) {
         float_tile(type, w, row_end - 1, 1, (const uint8_t *)x, 0, 1, y, 0);
@@ -689,26 +679,26 @@ static void quantized_matmul(const struct quant_tiles * tiles, const struct rwkv
 /* ---- Tiling ----------------------------------------------------------------------------------- */
 
 typedef void (*tile_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, float * y,
-                        size_t y_stride);
+                        size_t y_stride, struct rwkv_tile_prefetch prefetch);
 
 /* One weight type's sequence tiles: 3 rows or 1 row by 2 columns. */
 struct tile_set {
     tile_fn rows3_cols2, rows1_cols2;
 };
 
-#define TILE_SET(name, body, type)                                                                               \
+#define TILE_SET(name, type)                                                                                     \
     static void name##_3x2(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,    \
-                           float * y, size_t y_stride) {                                                         \
-        body(type, w, row, TILE_MAX_ROWS, act, act_stride, 2, y, y_stride);                                    \
+                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                     \
+        float_tile_rows(type, w, row, 1, TILE_MAX_ROWS, act, act_stride, 2, y, y_stride, prefetch);              \
     }                                                                                                            \
     static void name##_1x2(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,    \
-                           float * y, size_t y_stride) {                                                         \
-        body(type, w, row, 1, act, act_stride, 2, y, y_stride);                                                  \
+                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                     \
+        float_tile_rows(type, w, row, 1, 1, act, act_stride, 2, y, y_stride, prefetch);                          \
     }                                                                                                            \
     static const struct tile_set name##_tiles = { name##_3x2, name##_1x2 };
 
-TILE_SET(fp32, float_tile, RWKV_TYPE_FP32)
-TILE_SET(fp16, float_tile, RWKV_TYPE_FP16)
+TILE_SET(fp32, RWKV_TYPE_FP32)
+TILE_SET(fp16, RWKV_TYPE_FP16)
 
 static const struct tile_set * tiles_for(uint32_t type) {
     switch (type) {
@@ -718,14 +708,16 @@ static const struct tile_set * tiles_for(uint32_t type) {
     }
 }
 
+/* One column pass over a tile's rows [begin, end), asking for its share of the next tile. */
 static void rows_pass(tile_fn many_rows, tile_fn one_row, const struct rwkv_matrix * w, size_t begin, size_t end,
-                      const uint8_t * act, size_t act_stride, float * y, size_t y_stride) {
-    size_t r = begin;
+                      const struct rwkv_tile_pass * pass, const uint8_t * act, size_t act_stride, float * y,
+                      size_t y_stride) {
+    size_t r = begin, call = 0;
     for (; many_rows != NULL && r + TILE_MAX_ROWS <= end; r += TILE_MAX_ROWS) {
-        many_rows(w, r, act, act_stride, y, y_stride);
+        many_rows(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(w, pass, call++));
     }
     for (; r < end; r++) {
-        one_row(w, r, act, act_stride, y, y_stride);
+        one_row(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(w, pass, call++));
     }
 }
 
@@ -749,8 +741,10 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
         size_t tile_end = tile + tile_rows < row_end ? tile + tile_rows : row_end;
         size_t c = 0;
         for (; c + 2 <= n_cols; c += 2) {
-            rows_pass(tiles->rows3_cols2, tiles->rows1_cols2, w, tile, tile_end, (const uint8_t *)act + c * act_stride,
-                      act_stride, y + c * y_stride, y_stride);
+            const struct rwkv_tile_pass pass =
+                rwkv_tile_pass_at(w, tile, tile_end, row_end, c / 2, n_cols / 2, TILE_MAX_ROWS);
+            rows_pass(tiles->rows3_cols2, tiles->rows1_cols2, w, tile, tile_end, &pass,
+                      (const uint8_t *)act + c * act_stride, act_stride, y + c * y_stride, y_stride);
         }
         if (c < n_cols) {
             /* One column (decoding): two sequential streams of whole rows, which the hardware

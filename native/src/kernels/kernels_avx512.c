@@ -106,9 +106,11 @@ ALWAYS_INLINE __m512 load_weights_masked(uint32_t type, const uint8_t * row, siz
 /*
  * One accumulator per element, 16 lanes; tiles of 4 rows give enough independent chains. The
  * tile's rows are row_step apart (1 in sequence mode; decoding pairs rows half a slice apart).
+ * In sequence mode each call also asks for its share of the next row tile (kernels.h).
  */
 ALWAYS_INLINE void float_tile_rows(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step, int n_rows,
-                                   const uint8_t * act, size_t act_stride, int n_cols, float * y, size_t y_stride) {
+                                   const uint8_t * act, size_t act_stride, int n_cols, float * y, size_t y_stride,
+                                   struct rwkv_tile_prefetch prefetch) {
     const size_t n = w->n_in;
     const uint8_t * rows[TILE_ROWS];
     const float * cols[SEQ_COLS];
@@ -122,25 +124,9 @@ ALWAYS_INLINE void float_tile_rows(uint32_t type, const struct rwkv_matrix * w, 
     for (int c = 0; c < n_cols; c++) {
         cols[c] = (const float *)(act + c * act_stride);
     }
-    /* Sequence mode reads the tile's rows as four interleaved streams, which the hardware
-       prefetchers follow poorly from memory (8 columns of 1024 x 65536 FP16: 26 GMAC/s against 55
-       from L2). The next four rows are contiguous with these: ask for them into L2 at the pace
-       these are read (46 GMAC/s). Prefetches never fault, past the matrix's end included. */
-    const bool prefetch_next_rows = n_rows == TILE_ROWS && n_cols == SEQ_COLS && row_step == 1;
-    const char * next_rows = (const char *)rows[0] + TILE_ROWS * w->row_bytes;
-    const size_t element_bytes = type == RWKV_TYPE_FP16 ? 2 : 4;
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        if (prefetch_next_rows) {
-            /* 16 elements of each of four rows: 128 bytes (FP16) or 256 (FP32) per step. */
-            const char * ahead = next_rows + TILE_ROWS * element_bytes * i;
-            _mm_prefetch(ahead, _MM_HINT_T1);
-            _mm_prefetch(ahead + 64, _MM_HINT_T1);
-            if (element_bytes == 4) {
-                _mm_prefetch(ahead + 128, _MM_HINT_T1);
-                _mm_prefetch(ahead + 192, _MM_HINT_T1);
-            }
-        }
+        rwkv_tile_prefetch_step(&prefetch);
         __m512 x[SEQ_COLS];
         for (int c = 0; c < n_cols; c++) {
             x[c] = _mm512_loadu_ps(cols[c] + i);
@@ -188,7 +174,7 @@ ALWAYS_INLINE void float_tile_rows(uint32_t type, const struct rwkv_matrix * w, 
 
 ALWAYS_INLINE void float_tile(uint32_t type, const struct rwkv_matrix * w, size_t row, int n_rows, const uint8_t * act,
                               size_t act_stride, int n_cols, float * y, size_t y_stride) {
-    float_tile_rows(type, w, row, 1, n_rows, act, act_stride, n_cols, y, y_stride);
+    float_tile_rows(type, w, row, 1, n_rows, act, act_stride, n_cols, y, y_stride, RWKV_NO_TILE_PREFETCH);
 }
 
 /*
@@ -248,7 +234,7 @@ ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w
                                      const float * x, float * y) {
     const size_t half = (row_end - row_begin) / 2;
     for (size_t r = row_begin; r < row_begin + half; r++) {
-        float_tile_rows(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0);
+        float_tile_rows(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0, RWKV_NO_TILE_PREFETCH);
     }
     if ((row_end - row_begin) % 2 != 0) {
         float_tile(type, w, row_end - 1, 1, (const uint8_t *)x, 0, 1, y, 0);
@@ -272,26 +258,26 @@ static void float_decode(const struct rwkv_matrix * w, size_t row_begin, size_t 
 /* ---- Tiling ----------------------------------------------------------------------------------- */
 
 typedef void (*tile_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, float * y,
-                        size_t y_stride);
+                        size_t y_stride, struct rwkv_tile_prefetch prefetch);
 
 /* A float type's sequence tiles: 4 rows or 1 row by SEQ_COLS columns. */
 struct tile_set {
     tile_fn rows4_seq, rows1_seq;
 };
 
-#define TILE_SET(name, body, type)                                                                               \
+#define TILE_SET(name, type)                                                                                     \
     static void name##_4xn(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,    \
-                           float * y, size_t y_stride) {                                                         \
-        body(type, w, row, TILE_ROWS, act, act_stride, SEQ_COLS, y, y_stride);                                  \
+                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                     \
+        float_tile_rows(type, w, row, 1, TILE_ROWS, act, act_stride, SEQ_COLS, y, y_stride, prefetch);           \
     }                                                                                                            \
     static void name##_1xn(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,    \
-                           float * y, size_t y_stride) {                                                         \
-        body(type, w, row, 1, act, act_stride, SEQ_COLS, y, y_stride);                                           \
+                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                     \
+        float_tile_rows(type, w, row, 1, 1, act, act_stride, SEQ_COLS, y, y_stride, prefetch);                   \
     }                                                                                                            \
     static const struct tile_set name##_tiles = { name##_4xn, name##_1xn };
 
-TILE_SET(fp32, float_tile, RWKV_TYPE_FP32)
-TILE_SET(fp16, float_tile, RWKV_TYPE_FP16)
+TILE_SET(fp32, RWKV_TYPE_FP32)
+TILE_SET(fp16, RWKV_TYPE_FP16)
 
 static const struct tile_set * tiles_for(uint32_t type) {
     switch (type) {
@@ -364,14 +350,16 @@ static void quantized_matmul(const struct quad_tiles * tiles, const struct rwkv_
     }
 }
 
+/* One column pass over a tile's rows [begin, end), asking for its share of the next tile. */
 static void rows_pass(tile_fn many_rows, tile_fn one_row, const struct rwkv_matrix * w, size_t begin, size_t end,
-                      const uint8_t * act, size_t act_stride, float * y, size_t y_stride) {
-    size_t r = begin;
+                      const struct rwkv_tile_pass * pass, const uint8_t * act, size_t act_stride, float * y,
+                      size_t y_stride) {
+    size_t r = begin, call = 0;
     for (; many_rows != NULL && r + TILE_ROWS <= end; r += TILE_ROWS) {
-        many_rows(w, r, act, act_stride, y, y_stride);
+        many_rows(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(w, pass, call++));
     }
     for (; r < end; r++) {
-        one_row(w, r, act, act_stride, y, y_stride);
+        one_row(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(w, pass, call++));
     }
 }
 
@@ -390,8 +378,10 @@ static void float_matmul(const struct rwkv_matrix * w, const void * act, size_t 
         size_t tile_end = tile + tile_rows < row_end ? tile + tile_rows : row_end;
         size_t c = 0;
         for (; c + SEQ_COLS <= n_cols; c += SEQ_COLS) {
-            rows_pass(tiles->rows4_seq, tiles->rows1_seq, w, tile, tile_end, (const uint8_t *)act + c * act_stride,
-                      act_stride, y + c * y_stride, y_stride);
+            const struct rwkv_tile_pass pass =
+                rwkv_tile_pass_at(w, tile, tile_end, row_end, c / SEQ_COLS, n_cols / SEQ_COLS, TILE_ROWS);
+            rows_pass(tiles->rows4_seq, tiles->rows1_seq, w, tile, tile_end, &pass,
+                      (const uint8_t *)act + c * act_stride, act_stride, y + c * y_stride, y_stride);
         }
         for (; c < n_cols; c++) {
             /* One column (decoding): two sequential streams of whole rows, which the hardware
