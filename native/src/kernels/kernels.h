@@ -180,10 +180,11 @@ struct rwkv_tile_pass {
     size_t lines, n_calls;
 };
 
-/* Pass `index` of n_passes over rows [begin, end), whose next tile (as many rows, up to row_end) follows. */
+/* Pass `index` of n_passes over rows [begin, end) in n_calls tile calls, whose next tile (as many
+   rows, up to row_end) follows. */
 static inline struct rwkv_tile_pass rwkv_tile_pass_at(const struct rwkv_matrix * w, size_t begin, size_t end,
                                                       size_t row_end, size_t index, size_t n_passes,
-                                                      size_t rows_per_call) {
+                                                      size_t n_calls) {
     struct rwkv_tile_pass pass = { NULL, 0, 1 };
     const size_t next_end = end + (end - begin) < row_end ? end + (end - begin) : row_end;
     if (n_passes == 0 || next_end <= end) {
@@ -193,19 +194,18 @@ static inline struct rwkv_tile_pass rwkv_tile_pass_at(const struct rwkv_matrix *
     const size_t first = lines * index / n_passes;
     pass.next = (const char *)(w->data + end * w->row_bytes) + 64 * first;
     pass.lines = lines * (index + 1) / n_passes - first;
-    pass.n_calls = (end - begin + rows_per_call - 1) / rows_per_call;
+    pass.n_calls = n_calls > 0 ? n_calls : 1;
     return pass;
 }
 
-/* Call `call` of the pass's n_calls: its slice, as bytes per step (a line can be asked for twice;
-   a few bytes past the slice's end are asked for too: prefetches never fault). */
-static inline struct rwkv_tile_prefetch rwkv_tile_pass_prefetch(const struct rwkv_matrix * w,
-                                                                const struct rwkv_tile_pass * pass, size_t call) {
+/* Call `call` of the pass's n_calls, of `steps` steps (>= 1): its slice, as bytes per step (a line
+   can be asked for twice; a few bytes past the slice's end are asked for too: prefetches never fault). */
+static inline struct rwkv_tile_prefetch rwkv_tile_pass_prefetch(const struct rwkv_tile_pass * pass, size_t call,
+                                                                size_t steps) {
     struct rwkv_tile_prefetch prefetch = RWKV_NO_TILE_PREFETCH;
     if (pass->lines > 0 && call < pass->n_calls) {
         const size_t first = pass->lines * call / pass->n_calls;
         const size_t lines = pass->lines * (call + 1) / pass->n_calls - first;
-        const size_t steps = w->n_in / 16 > 0 ? w->n_in / 16 : 1;
         prefetch.next = pass->next + 64 * first;
         prefetch.step_bytes = (64 * lines + steps - 1) / steps;
     }

@@ -712,12 +712,13 @@ static const struct tile_set * tiles_for(uint32_t type) {
 static void rows_pass(tile_fn many_rows, tile_fn one_row, const struct rwkv_matrix * w, size_t begin, size_t end,
                       const struct rwkv_tile_pass * pass, const uint8_t * act, size_t act_stride, float * y,
                       size_t y_stride) {
+    const size_t steps = w->n_in / 16 > 0 ? w->n_in / 16 : 1;
     size_t r = begin, call = 0;
     for (; many_rows != NULL && r + TILE_MAX_ROWS <= end; r += TILE_MAX_ROWS) {
-        many_rows(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(w, pass, call++));
+        many_rows(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(pass, call++, steps));
     }
     for (; r < end; r++) {
-        one_row(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(w, pass, call++));
+        one_row(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(pass, call++, steps));
     }
 }
 
@@ -741,8 +742,8 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
         size_t tile_end = tile + tile_rows < row_end ? tile + tile_rows : row_end;
         size_t c = 0;
         for (; c + 2 <= n_cols; c += 2) {
-            const struct rwkv_tile_pass pass =
-                rwkv_tile_pass_at(w, tile, tile_end, row_end, c / 2, n_cols / 2, TILE_MAX_ROWS);
+            const size_t calls = (tile_end - tile) / TILE_MAX_ROWS + (tile_end - tile) % TILE_MAX_ROWS;
+            const struct rwkv_tile_pass pass = rwkv_tile_pass_at(w, tile, tile_end, row_end, c / 2, n_cols / 2, calls);
             rows_pass(tiles->rows3_cols2, tiles->rows1_cols2, w, tile, tile_end, &pass,
                       (const uint8_t *)act + c * act_stride, act_stride, y + c * y_stride, y_stride);
         }
