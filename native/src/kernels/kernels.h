@@ -220,6 +220,40 @@ static inline void rwkv_tile_prefetch_step(struct rwkv_tile_prefetch * prefetch)
     prefetch->next += prefetch->step_bytes;
 }
 
+/*
+ * In sequence mode, float rows longer than RWKV_FLOAT_SLICED_FROM elements are multiplied in
+ * slices of RWKV_FLOAT_SLICE, so that a tile's columns of activations stay in L1 while its rows
+ * stream past; whole rows read them from L2 at every step. A sliced tile holds up to 512 KiB of
+ * rows, which each slice of activations then serves. Measured on AVX-512 (kernels_avx512.c) and
+ * AVX2 (kernels_avx2.c); rows of 4096 and batches of 8-16 columns ran slower sliced.
+ */
+#define RWKV_FLOAT_SLICE 2048
+#define RWKV_FLOAT_SLICED_FROM 4096
+#define RWKV_FLOAT_SLICED_MIN_COLS 16
+#define RWKV_FLOAT_SLICED_TILE_ROWS 64
+#define RWKV_FLOAT_SLICED_TILE_BYTES ((size_t)512 * 1024)
+
+/* The elements [begin, end) of a tile's rows. partial holds the tile's sums between slices, 16
+   floats per row and column (row r, column c at (r * columns + c) * 16, rows counted from the
+   sliced tile's first): continued from unless begin is 0, kept unless end is the row's end. Each
+   element still takes its products in the same order: the same bits as whole rows. */
+struct rwkv_float_span {
+    size_t begin, end;
+    float * partial;
+};
+
+static inline bool rwkv_float_sliced(const struct rwkv_matrix * w, size_t n_cols) {
+    return w->n_in > RWKV_FLOAT_SLICED_FROM && n_cols >= RWKV_FLOAT_SLICED_MIN_COLS;
+}
+
+/* Rows of a sliced tile: whole multiples of rows_per_call, up to the byte and row limits. */
+static inline size_t rwkv_float_sliced_tile_rows(const struct rwkv_matrix * w, size_t rows_per_call) {
+    size_t rows = RWKV_FLOAT_SLICED_TILE_BYTES / w->row_bytes;
+    rows = rows > RWKV_FLOAT_SLICED_TILE_ROWS ? RWKV_FLOAT_SLICED_TILE_ROWS : rows;
+    rows = rows / rows_per_call * rows_per_call;
+    return rows < rows_per_call ? rows_per_call : rows;
+}
+
 struct rwkv_kernels {
     /* "scalar", "avx2", "avx512", "avx512vnni", "neon". */
     const char * name;

@@ -104,24 +104,13 @@ ALWAYS_INLINE __m512 load_weights_masked(uint32_t type, const uint8_t * row, siz
 }
 
 /*
- * The elements [begin, end) of a tile's rows. Long rows are multiplied in slices (float_matmul);
- * partial then holds the tile's sums between slices (row r, column c at (r * SEQ_COLS + c) * 16,
- * rows counted from the tile's sliced block), continued from unless begin is 0 and kept unless
- * end is the row's end. Each element still takes its products in order: the same bits.
- */
-struct float_span {
-    size_t begin, end;
-    float * partial;
-};
-
-/*
  * One accumulator per element, 16 lanes; tiles of 4 rows give enough independent chains. The
  * tile's rows are row_step apart (1 in sequence mode; decoding pairs rows half a slice apart).
  * In sequence mode each call also asks for its share of the next row tile (kernels.h).
  */
 ALWAYS_INLINE void float_tile_span(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step, int n_rows,
                                    const uint8_t * act, size_t act_stride, int n_cols, float * y, size_t y_stride,
-                                   struct rwkv_tile_prefetch prefetch, struct float_span span) {
+                                   struct rwkv_tile_prefetch prefetch, struct rwkv_float_span span) {
     const size_t n = w->n_in;
     const uint8_t * rows[TILE_ROWS];
     const float * cols[SEQ_COLS];
@@ -195,7 +184,7 @@ ALWAYS_INLINE void float_tile_span(uint32_t type, const struct rwkv_matrix * w, 
 /* Whole rows. */
 ALWAYS_INLINE void float_tile_rows(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step, int n_rows,
                                    const uint8_t * act, size_t act_stride, int n_cols, float * y, size_t y_stride) {
-    const struct float_span whole = { 0, w->n_in, NULL };
+    const struct rwkv_float_span whole = { 0, w->n_in, NULL };
     float_tile_span(type, w, row, row_step, n_rows, act, act_stride, n_cols, y, y_stride, RWKV_NO_TILE_PREFETCH, whole);
 }
 
@@ -287,7 +276,7 @@ static void float_decode(const struct rwkv_matrix * w, size_t row_begin, size_t 
 typedef void (*tile_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, float * y,
                         size_t y_stride, struct rwkv_tile_prefetch prefetch);
 typedef void (*slice_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, float * y,
-                         size_t y_stride, struct rwkv_tile_prefetch prefetch, struct float_span span);
+                         size_t y_stride, struct rwkv_tile_prefetch prefetch, struct rwkv_float_span span);
 
 /* A float type's sequence tiles: 4 rows or 1 row by SEQ_COLS columns, of whole rows or of slices
    (separate functions: the slices' bookkeeping cost the whole rows of 64 inputs a quarter). */
@@ -296,27 +285,27 @@ struct tile_set {
     slice_fn rows4_slice, rows1_slice;
 };
 
-#define TILE_SET(name, type)                                                                                     \
-    static void name##_4xn(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,    \
-                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                     \
-        const struct float_span whole = { 0, w->n_in, NULL };                                                    \
-        float_tile_span(type, w, row, 1, TILE_ROWS, act, act_stride, SEQ_COLS, y, y_stride, prefetch, whole);    \
-    }                                                                                                            \
-    static void name##_1xn(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,    \
-                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                     \
-        const struct float_span whole = { 0, w->n_in, NULL };                                                    \
-        float_tile_span(type, w, row, 1, 1, act, act_stride, SEQ_COLS, y, y_stride, prefetch, whole);            \
-    }                                                                                                            \
-    static void name##_4xn_slice(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, \
-                                 float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch,                 \
-                                 struct float_span span) {                                                       \
-        float_tile_span(type, w, row, 1, TILE_ROWS, act, act_stride, SEQ_COLS, y, y_stride, prefetch, span);     \
-    }                                                                                                            \
-    static void name##_1xn_slice(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, \
-                                 float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch,                 \
-                                 struct float_span span) {                                                       \
-        float_tile_span(type, w, row, 1, 1, act, act_stride, SEQ_COLS, y, y_stride, prefetch, span);             \
-    }                                                                                                            \
+#define TILE_SET(name, type)                                                                                           \
+    static void name##_4xn(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,           \
+                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                           \
+        const struct rwkv_float_span whole = { 0, w->n_in, NULL };                                                     \
+        float_tile_span(type, w, row, 1, TILE_ROWS, act, act_stride, SEQ_COLS, y, y_stride, prefetch, whole);          \
+    }                                                                                                                  \
+    static void name##_1xn(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,           \
+                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                           \
+        const struct rwkv_float_span whole = { 0, w->n_in, NULL };                                                     \
+        float_tile_span(type, w, row, 1, 1, act, act_stride, SEQ_COLS, y, y_stride, prefetch, whole);                  \
+    }                                                                                                                  \
+    static void name##_4xn_slice(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,     \
+                                 float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch,                       \
+                                 struct rwkv_float_span span) {                                                        \
+        float_tile_span(type, w, row, 1, TILE_ROWS, act, act_stride, SEQ_COLS, y, y_stride, prefetch, span);           \
+    }                                                                                                                  \
+    static void name##_1xn_slice(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,     \
+                                 float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch,                       \
+                                 struct rwkv_float_span span) {                                                        \
+        float_tile_span(type, w, row, 1, 1, act, act_stride, SEQ_COLS, y, y_stride, prefetch, span);                   \
+    }                                                                                                                  \
     static const struct tile_set name##_tiles = { name##_4xn, name##_1xn, name##_4xn_slice, name##_1xn_slice };
 
 TILE_SET(fp32, RWKV_TYPE_FP32)
@@ -394,31 +383,17 @@ static void quantized_matmul(const struct quad_tiles * tiles, const struct rwkv_
 }
 
 /*
- * In sequence mode, rows longer than FLOAT_SLICED_FROM elements are multiplied in slices of
- * FLOAT_SLICE, so that four columns' activations (32 KiB of floats) stay in L1 while a tile's rows
- * stream past; whole rows read them from L2 at every step. A sliced tile holds up to 512 KiB of
- * rows, which each slice of activations then serves. One thread, 64 columns of FP16, best of
- * five alternating: 4096 x 8192 from memory 39.1-42.0 -> 51.3-51.8 GMAC/s, 4096 x 7168 51.5 ->
- * 53.9 (from L2, 64 x 8192: 38.9 -> 57.8); v7 1.5B FP16 prefill 33.6-33.9 -> 35.2-35.9 tok/s.
- * Rows of 4096 ran slower sliced (63.1 -> 61.0), and so did batches of 8 and 16 columns.
+ * One column pass over a tile's rows [begin, end), whole rows or long rows in slices (kernels.h),
+ * asking for its share of the next tile; partial: room for a sliced tile's sums. Slices, one
+ * thread, 64 columns of FP16, best of five alternating: 4096 x 8192 from memory 39.1-42.0 ->
+ * 51.3-51.8 GMAC/s, 4096 x 7168 51.5 -> 53.9 (from L2, 64 x 8192: 38.9 -> 57.8); v7 1.5B FP16
+ * prefill 33.6-33.9 -> 35.2-35.9 tok/s.
  */
-#define FLOAT_SLICE 2048
-#define FLOAT_SLICED_FROM 4096
-#define FLOAT_SLICED_MIN_COLS 16
-#define FLOAT_SLICED_TILE_ROWS 64
-#define FLOAT_SLICED_TILE_BYTES (512 * 1024)
-
-static bool float_sliced(const struct rwkv_matrix * w, size_t n_cols) {
-    return w->n_in > FLOAT_SLICED_FROM && n_cols >= FLOAT_SLICED_MIN_COLS;
-}
-
-/* One column pass over a tile's rows [begin, end), whole rows or in slices, asking for its share
-   of the next tile. partial: room for the sliced tile's sums (FLOAT_SLICED_TILE_ROWS x SEQ_COLS). */
 static void rows_pass(const struct tile_set * tiles, const struct rwkv_matrix * w, size_t begin, size_t end,
                       size_t row_end, size_t pass_index, size_t n_passes, const uint8_t * act, size_t act_stride,
                       float * y, size_t y_stride, float * partial) {
     const size_t n = w->n_in;
-    const size_t slice = float_sliced(w, n_passes * SEQ_COLS) ? FLOAT_SLICE : n;
+    const size_t slice = rwkv_float_sliced(w, n_passes * SEQ_COLS) ? RWKV_FLOAT_SLICE : n;
     const size_t n_slices = (n + slice - 1) / slice;
     const size_t calls = ((end - begin) / TILE_ROWS + (end - begin) % TILE_ROWS) * n_slices;
     const struct rwkv_tile_pass pass = rwkv_tile_pass_at(w, begin, end, row_end, pass_index, n_passes, calls);
@@ -439,11 +414,11 @@ static void rows_pass(const struct tile_set * tiles, const struct rwkv_matrix * 
         const size_t steps = (k_end - k) / 16 > 0 ? (k_end - k) / 16 : 1;
         size_t r = begin;
         for (; r + TILE_ROWS <= end; r += TILE_ROWS) {
-            const struct float_span span = { k, k_end, partial + (r - begin) * SEQ_COLS * 16 };
+            const struct rwkv_float_span span = { k, k_end, partial + (r - begin) * SEQ_COLS * 16 };
             tiles->rows4_slice(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(&pass, call++, steps), span);
         }
         for (; r < end; r++) {
-            const struct float_span span = { k, k_end, partial + (r - begin) * SEQ_COLS * 16 };
+            const struct rwkv_float_span span = { k, k_end, partial + (r - begin) * SEQ_COLS * 16 };
             tiles->rows1_slice(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(&pass, call++, steps), span);
         }
     }
@@ -459,14 +434,12 @@ static void float_matmul(const struct rwkv_matrix * w, const void * act, size_t 
     if (n_cols > 1) {
         tile_rows = TILE_BYTES / (w->row_bytes + 1) / TILE_ROWS * TILE_ROWS;
         tile_rows = tile_rows < TILE_ROWS ? TILE_ROWS : tile_rows;
-        if (float_sliced(w, n_cols)) {
-            tile_rows = FLOAT_SLICED_TILE_BYTES / w->row_bytes / TILE_ROWS * TILE_ROWS;
-            tile_rows = tile_rows < TILE_ROWS ? TILE_ROWS : tile_rows > FLOAT_SLICED_TILE_ROWS ? FLOAT_SLICED_TILE_ROWS
-                                                                                                : tile_rows;
+        if (rwkv_float_sliced(w, n_cols)) {
+            tile_rows = rwkv_float_sliced_tile_rows(w, TILE_ROWS);
         }
     }
     /* Unaligned accesses only: GCC for Windows does not align the stack beyond 16 bytes. */
-    float partial[FLOAT_SLICED_TILE_ROWS * SEQ_COLS * 16];
+    float partial[RWKV_FLOAT_SLICED_TILE_ROWS * SEQ_COLS * 16];
     for (size_t tile = row_begin; tile < row_end; tile += tile_rows) {
         size_t tile_end = tile + tile_rows < row_end ? tile + tile_rows : row_end;
         size_t c = 0;
