@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "data_types.h"
+#include "float_tiling.h"
 #include "kernels.h"
 #include "quant_blocks.h"
 
@@ -85,7 +86,7 @@ ALWAYS_INLINE __m256 load_weights_partial(uint32_t type, const uint8_t * row, si
  * thread: prefill 99 -> 111 tok/s, batch-8 74 -> 83; a 4 x 2 tile in two 2 x 2 halves gained
  * nothing from the same loop order). The tile's rows are row_step apart (1 in sequence mode;
  * decoding pairs rows half a slice apart). In sequence mode each call also asks for its share of
- * the next row tile (kernels.h).
+ * the next row tile, and sliced calls cover a span of the rows (float_tiling.h).
  */
 ALWAYS_INLINE void float_tile_span(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step,
                                    int n_rows, const uint8_t * act, size_t act_stride, int n_cols, float * y,
@@ -698,18 +699,7 @@ static void quantized_matmul(const struct quant_tiles * tiles, const struct rwkv
 
 /* ---- Tiling ----------------------------------------------------------------------------------- */
 
-typedef void (*tile_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, float * y,
-                        size_t y_stride, struct rwkv_tile_prefetch prefetch);
-typedef void (*slice_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride, float * y,
-                         size_t y_stride, struct rwkv_tile_prefetch prefetch, struct rwkv_float_span span);
-
-/* One weight type's sequence tiles: 3 rows or 1 row by 2 columns, of whole rows or of slices. */
-struct tile_set {
-    tile_fn rows3_cols2, rows1_cols2;
-    slice_fn rows3_slice, rows1_slice;
-};
-
-#define TILE_SET(name, type)                                                                                           \
+#define FLOAT_TILES(name, type)                                                                                        \
     static void name##_3x2(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,           \
                            float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                           \
         float_tile_rows(type, w, row, 1, TILE_MAX_ROWS, act, act_stride, 2, y, y_stride, prefetch);                    \
@@ -728,57 +718,19 @@ struct tile_set {
                                  struct rwkv_float_span span) {                                                        \
         float_tile_span(type, w, row, 1, 1, act, act_stride, 2, y, y_stride, prefetch, span);                          \
     }                                                                                                                  \
-    static const struct tile_set name##_tiles = { name##_3x2, name##_1x2, name##_3x2_slice, name##_1x2_slice };
+    static const struct rwkv_float_tiles name##_tiles = { name##_3x2,       name##_1x2,   name##_3x2_slice,           \
+                                                          name##_1x2_slice, float_decode, TILE_MAX_ROWS,               \
+                                                          TILE_MAX_COLS };
 
-TILE_SET(fp32, RWKV_TYPE_FP32)
-TILE_SET(fp16, RWKV_TYPE_FP16)
+_Static_assert(TILE_MAX_COLS <= RWKV_FLOAT_MAX_TILE_COLS, "float_tiling.c sizes its partial sums for these tiles");
+FLOAT_TILES(fp32, RWKV_TYPE_FP32)
+FLOAT_TILES(fp16, RWKV_TYPE_FP16)
 
-static const struct tile_set * tiles_for(uint32_t type) {
+static const struct rwkv_float_tiles * tiles_for(uint32_t type) {
     switch (type) {
     case RWKV_TYPE_FP32: return &fp32_tiles;
     case RWKV_TYPE_FP16: return &fp16_tiles;
     default: return NULL;
-    }
-}
-
-/*
- * One column pass over a tile's rows [begin, end), whole rows or long rows in slices (kernels.h),
- * asking for its share of the next tile; partial: room for a sliced tile's sums. Slices, one
- * thread, 64 columns of FP16, best of five alternating: 4096 x 8192 from memory 32.2 -> 35.3
- * GMAC/s (7168 inputs: 35.1 -> 35.4); v7 1.5B FP16 prefill 25.0-25.7 -> 26.1-27.0 tok/s.
- */
-static void rows_pass(const struct tile_set * tiles, const struct rwkv_matrix * w, size_t begin, size_t end,
-                      size_t row_end, size_t pass_index, size_t n_passes, const uint8_t * act, size_t act_stride,
-                      float * y, size_t y_stride, float * partial) {
-    const size_t n = w->n_in;
-    const size_t slice = rwkv_float_sliced(w, n_passes * TILE_MAX_COLS) ? RWKV_FLOAT_SLICE : n;
-    const size_t n_slices = (n + slice - 1) / slice;
-    const size_t calls = ((end - begin) / TILE_MAX_ROWS + (end - begin) % TILE_MAX_ROWS) * n_slices;
-    const struct rwkv_tile_pass pass = rwkv_tile_pass_at(w, begin, end, row_end, pass_index, n_passes, calls);
-    size_t call = 0;
-    if (n_slices == 1) {
-        const size_t steps = n / 16 > 0 ? n / 16 : 1;
-        size_t r = begin;
-        for (; r + TILE_MAX_ROWS <= end; r += TILE_MAX_ROWS) {
-            tiles->rows3_cols2(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(&pass, call++, steps));
-        }
-        for (; r < end; r++) {
-            tiles->rows1_cols2(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(&pass, call++, steps));
-        }
-        return;
-    }
-    for (size_t k = 0; k < n; k += slice) {
-        const size_t k_end = k + slice < n ? k + slice : n;
-        const size_t steps = (k_end - k) / 16 > 0 ? (k_end - k) / 16 : 1;
-        size_t r = begin;
-        for (; r + TILE_MAX_ROWS <= end; r += TILE_MAX_ROWS) {
-            const struct rwkv_float_span span = { k, k_end, partial + (r - begin) * TILE_MAX_COLS * 16 };
-            tiles->rows3_slice(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(&pass, call++, steps), span);
-        }
-        for (; r < end; r++) {
-            const struct rwkv_float_span span = { k, k_end, partial + (r - begin) * TILE_MAX_COLS * 16 };
-            tiles->rows1_slice(w, r, act, act_stride, y, y_stride, rwkv_tile_pass_prefetch(&pass, call++, steps), span);
-        }
     }
 }
 
@@ -789,33 +741,9 @@ static void matmul_avx2(const struct rwkv_matrix * w, const void * act, size_t a
         quantized_matmul(quant_tiles, w, act, act_stride, n_cols, y, y_stride, row_begin, row_end);
         return;
     }
-    const struct tile_set * tiles = tiles_for(w->type);
-    if (tiles == NULL) {
-        return;
-    }
-    size_t tile_rows = row_end - row_begin;
-    if (n_cols > 1) {
-        tile_rows = TILE_BYTES / (w->row_bytes + 1) / TILE_MAX_ROWS * TILE_MAX_ROWS;
-        tile_rows = tile_rows < TILE_MAX_ROWS ? TILE_MAX_ROWS : tile_rows;
-        if (rwkv_float_sliced(w, n_cols)) {
-            tile_rows = rwkv_float_sliced_tile_rows(w, TILE_MAX_ROWS);
-        }
-    }
-    /* Unaligned accesses only: GCC for Windows does not align the stack beyond 16 bytes. */
-    float partial[RWKV_FLOAT_SLICED_TILE_ROWS * TILE_MAX_COLS * 16];
-    for (size_t tile = row_begin; tile < row_end; tile += tile_rows) {
-        size_t tile_end = tile + tile_rows < row_end ? tile + tile_rows : row_end;
-        size_t c = 0;
-        for (; c + 2 <= n_cols; c += 2) {
-            rows_pass(tiles, w, tile, tile_end, row_end, c / 2, n_cols / 2, (const uint8_t *)act + c * act_stride,
-                      act_stride, y + c * y_stride, y_stride, partial);
-        }
-        if (c < n_cols) {
-            /* One column (decoding): two sequential streams of whole rows, which the hardware
-               prefetchers follow at full speed (interleaving four neighbouring rows of 2048
-               halved the bandwidth), or blocks of rows where the activations outgrow L1. */
-            float_decode(w, tile, tile_end, (const float *)((const uint8_t *)act + c * act_stride), y + c * y_stride);
-        }
+    const struct rwkv_float_tiles * tiles = tiles_for(w->type);
+    if (tiles != NULL) {
+        rwkv_float_matmul(tiles, w, act, act_stride, n_cols, y, y_stride, row_begin, row_end);
     }
 }
 
