@@ -95,13 +95,17 @@ ALWAYS_INLINE void float_tile_span(uint32_t type, const struct rwkv_matrix * w, 
     const uint8_t * rows[TILE_MAX_ROWS];
     const float * cols[TILE_MAX_COLS];
     __m256 acc0[TILE_MAX_ROWS][TILE_MAX_COLS], acc1[TILE_MAX_ROWS][TILE_MAX_COLS];
+    const bool resume = span.partial != NULL && span.begin > 0;
     for (int r = 0; r < n_rows; r++) {
         rows[r] = w->data + (row + r * row_step) * w->row_bytes;
         for (int c = 0; c < n_cols; c++) {
-            const bool resume = span.partial != NULL && span.begin > 0;
-            const float * sums = span.partial + (r * TILE_MAX_COLS + c) * 16;
-            acc0[r][c] = resume ? _mm256_loadu_ps(sums) : _mm256_setzero_ps();
-            acc1[r][c] = resume ? _mm256_loadu_ps(sums + 8) : _mm256_setzero_ps();
+            acc0[r][c] = _mm256_setzero_ps();
+            acc1[r][c] = _mm256_setzero_ps();
+            if (resume) {
+                const float * sums = span.partial + (r * TILE_MAX_COLS + c) * 16;
+                acc0[r][c] = _mm256_loadu_ps(sums);
+                acc1[r][c] = _mm256_loadu_ps(sums + 8);
+            }
         }
     }
     for (int c = 0; c < n_cols; c++) {

@@ -110,7 +110,7 @@ QUAD_ALWAYS_INLINE __mmask64 load_mask64(const uint64_t * bits) {
 #endif
 }
 
-/* Quad `quad` of a group at a; fifth is NULL or the group's fifth bits (Q5_0, Q5_1). */
+/* Quad `quad` of a group at a; fifth is NULL or a whole Q5_1 group's fifth bits (load_q5_1_group_head). */
 QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const uint8_t * a,
                                                           const struct fifth_bits * fifth, int quad) {
     const size_t bytes = quad_block_bytes(type);
