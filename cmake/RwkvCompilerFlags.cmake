@@ -1,4 +1,6 @@
 # Compiler flags shared by every engine target.
+
+include(CheckCCompilerFlag)
 #
 # -ffp-contract=off: no silent fused multiply-adds. The quantizer must round every float operation
 # separately to be byte-identical with rwkv.cpp, and kernels ask for FMA explicitly where they want it.
@@ -44,6 +46,14 @@ function(rwkv_add_isa_kernels sources_var)
       # Only this file may use VNNI: the AVX-512 level calls it when CPUID reports VNNI.
       set_source_files_properties(${avx512_vnni} PROPERTIES COMPILE_OPTIONS
         "-mavx;-mavx2;-mfma;-mf16c;-mbmi2;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni")
+      # AVX-VNNI (GCC 11, Clang 12 on): only this file, called when CPUID reports it.
+      check_c_compiler_flag(-mavxvnni RWKV_COMPILER_HAS_AVXVNNI)
+      if(RWKV_COMPILER_HAS_AVXVNNI)
+        set(avx2_vnni ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/kernels_avx2_vnni.c)
+        list(APPEND sources ${avx2_vnni})
+        set_source_files_properties(${avx2_vnni} PROPERTIES COMPILE_OPTIONS "-mavx;-mavx2;-mfma;-mf16c;-mavxvnni")
+        add_compile_definitions(RWKV_HAVE_AVX2_VNNI_KERNELS)
+      endif()
     endif()
     add_compile_definitions(RWKV_HAVE_X86_KERNELS)
   elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")

@@ -76,6 +76,10 @@ static void detect(struct rwkv_cpu_features * f) {
     uint32_t ecx7 = regs[2];
     f->avx2 = f->avx && bit(ebx7, 5);
     f->bmi2 = bit(ebx7, 8);
+    if (regs[0] >= 1) { /* leaf 7's highest subleaf */
+        cpuid(7, 1, regs);
+        f->avxvnni = f->avx2 && bit(regs[0], 4);
+    }
     if (os_zmm) {
         f->avx512f = bit(ebx7, 16);
         f->avx512dq = f->avx512f && bit(ebx7, 17);

@@ -18,6 +18,7 @@ struct rwkv_cpu_features {
     bool avx512vl;
     bool avx512dq;
     bool avx512vnni;
+    bool avxvnni;    /* VEX-encoded VNNI on 256-bit registers (AVX-VNNI), also without AVX-512 */
     bool neon;
     bool arm_fma;
     bool fp16_va;

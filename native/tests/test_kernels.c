@@ -8,8 +8,8 @@
  *   (e) dispatch (JRWKV_KERNELS as an upper bound, rwkv_kernels_by_name);
  *   (f) quantize_row byte-identical to the portable quantizer, on trained-like rows and on the
  *       blocks its fast paths hand back (zeros of both signs, equal values, non-finite, extremes);
- *   (g) quantized products bit-identical between the AVX2 and AVX-512 levels, which sum each
- *       row's blocks in the same lanes and order.
+ *   (g) quantized products bit-identical between the AVX2 level and the others on x86 (AVX2 with
+ *       VNNI, AVX-512 with and without), which sum each row's blocks in the same lanes and order.
  */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200112L /* setenv */
@@ -28,7 +28,7 @@
 
 static const uint32_t TYPES[] = { RWKV_TYPE_FP32, RWKV_TYPE_FP16, RWKV_TYPE_Q4_0, RWKV_TYPE_Q4_1,
                                   RWKV_TYPE_Q5_0, RWKV_TYPE_Q5_1, RWKV_TYPE_Q8_0 };
-static const char * const LEVELS[] = { "scalar", "avx2", "avx512", "avx512vnni", "neon" };
+static const char * const LEVELS[] = { "scalar", "avx2", "avx2vnni", "avx512", "avx512vnni", "neon" };
 #define N_TYPES (sizeof TYPES / sizeof TYPES[0])
 #define N_LEVELS (sizeof LEVELS / sizeof LEVELS[0])
 #define MAX_COLS 9
@@ -384,7 +384,7 @@ static void test_case(uint32_t type, size_t n_in, size_t n_out, size_t n_cols) {
         if (rwkv_type_is_quantized(type) && strcmp(kernels->name, "avx2") == 0) {
             memcpy(y_avx2, y, y_stride * n_cols * sizeof(float));
             have_avx2 = true;
-        } else if (rwkv_type_is_quantized(type) && have_avx2 && strncmp(kernels->name, "avx512", 6) == 0) {
+        } else if (rwkv_type_is_quantized(type) && have_avx2 && strncmp(kernels->name, "avx", 3) == 0) {
             CHECK_MSG(same_bits(y, y_avx2, n_out, n_cols, y_stride), "%s: the same bits as avx2", label);
         }
     }
@@ -596,10 +596,16 @@ static void test_dispatch(void) {
 #ifdef RWKV_HAVE_X86_KERNELS
     CHECK((rwkv_kernels_by_name("avx2") != NULL) == has_avx2);
     CHECK((rwkv_kernels_by_name("avx512") != NULL) == has_avx512);
+#ifdef RWKV_HAVE_AVX2_VNNI_KERNELS
+    CHECK((rwkv_kernels_by_name("avx2vnni") != NULL) == (has_avx2 && cpu->avxvnni));
+#else
+    CHECK(rwkv_kernels_by_name("avx2vnni") == NULL);
+#endif
 #else
     CHECK(rwkv_kernels_by_name("avx2") == NULL && rwkv_kernels_by_name("avx512") == NULL);
 #endif
-    printf("CPU: avx2 %d, avx512 %d, vnni %d; levels tested:", has_avx2, has_avx512, cpu->avx512vnni);
+    printf("CPU: avx2 %d, avx-vnni %d, avx512 %d, avx512-vnni %d; levels tested:", has_avx2, cpu->avxvnni, has_avx512,
+           cpu->avx512vnni);
     for (size_t level = 0; level < N_LEVELS; level++) {
         if (rwkv_kernels_by_name(LEVELS[level]) != NULL) {
             printf(" %s", LEVELS[level]);

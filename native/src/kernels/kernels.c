@@ -65,6 +65,11 @@ const struct rwkv_kernels * rwkv_kernels_by_name(const char * name) {
     if (strcmp(name, "avx2") == 0 && cpu_runs_avx2(cpu)) {
         return &rwkv_kernels_avx2;
     }
+#ifdef RWKV_HAVE_AVX2_VNNI_KERNELS
+    if (strcmp(name, "avx2vnni") == 0 && cpu_runs_avx2(cpu) && cpu->avxvnni) {
+        return &rwkv_kernels_avx2vnni;
+    }
+#endif
     if (strcmp(name, "avx512") == 0 && cpu_runs_avx512(cpu)) {
         return &rwkv_kernels_avx512;
     }
@@ -84,7 +89,7 @@ const struct rwkv_kernels * rwkv_kernels_by_name(const char * name) {
 static const struct rwkv_kernels * choose_kernels(void) {
     /* One list for every architecture: a level this build or CPU lacks is skipped, so x86 builds
        skip "neon" and ARM builds the AVX levels (there JRWKV_KERNELS=avx2 means scalar). */
-    static const char * const levels[] = { "neon", "avx512vnni", "avx512", "avx2", "scalar" };
+    static const char * const levels[] = { "neon", "avx512vnni", "avx512", "avx2vnni", "avx2", "scalar" };
     const size_t n_levels = sizeof levels / sizeof levels[0];
     size_t first = 0;
     const char * limit = getenv("JRWKV_KERNELS");

@@ -148,7 +148,7 @@ static inline struct rwkv_decode_block rwkv_decode_block_at(const struct rwkv_ma
 }
 
 struct rwkv_kernels {
-    /* "scalar", "avx2", "avx512", "avx512vnni", "neon". */
+    /* "scalar", "avx2", "avx2vnni", "avx512", "avx512vnni", "neon". */
     const char * name;
 
     /*
@@ -196,7 +196,7 @@ void rwkv_prepare_act_groups_avx2(uint32_t weight_type, const float * x, size_t 
 void rwkv_prepare_act_groups_avx512(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                                    void * act, size_t act_stride);
 
-/* The best kernels for this CPU, honouring JRWKV_KERNELS=scalar|avx2|avx512|avx512vnni to ask for a lower level. */
+/* The best kernels for this CPU, honouring JRWKV_KERNELS=scalar|avx2|avx2vnni|avx512|avx512vnni to ask for a lower level. */
 const struct rwkv_kernels * rwkv_kernels_best(void);
 
 /* A specific level, or NULL if this CPU or build cannot run it (for tests and benchmarks). */
@@ -205,6 +205,7 @@ const struct rwkv_kernels * rwkv_kernels_by_name(const char * name);
 /* Per-ISA tables (defined only where the build compiles them). */
 extern const struct rwkv_kernels rwkv_kernels_scalar;
 extern const struct rwkv_kernels rwkv_kernels_avx2;
+extern const struct rwkv_kernels rwkv_kernels_avx2vnni;
 extern const struct rwkv_kernels rwkv_kernels_avx512;
 extern const struct rwkv_kernels rwkv_kernels_avx512vnni;
 extern const struct rwkv_kernels rwkv_kernels_neon; /* AArch64 */
