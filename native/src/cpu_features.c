@@ -46,6 +46,33 @@ static bool bit(uint32_t value, int index) {
     return (value >> index) & 1;
 }
 
+/*
+ * The level-1 data cache's size: Intel's deterministic cache parameters (leaf 4: ways x partitions
+ * x line size x sets), else AMD's L1 cache leaf (0x80000005, ECX bits 31-24 in KiB); 0 if neither
+ * reports it.
+ */
+static unsigned detect_l1d_bytes(uint32_t max_leaf) {
+    uint32_t regs[4];
+    for (uint32_t index = 0; max_leaf >= 4 && index < 16; index++) {
+        cpuid(4, index, regs);
+        const uint32_t type = regs[0] & 0x1f, level = (regs[0] >> 5) & 0x7;
+        if (type == 0) {
+            break;
+        }
+        if (type == 1 && level == 1) {
+            const uint32_t ways = (regs[1] >> 22) + 1, partitions = ((regs[1] >> 12) & 0x3ff) + 1;
+            const uint32_t line = (regs[1] & 0xfff) + 1, sets = regs[2] + 1;
+            return ways * partitions * line * sets;
+        }
+    }
+    cpuid(0x80000000u, 0, regs);
+    if (regs[0] >= 0x80000005u) {
+        cpuid(0x80000005u, 0, regs);
+        return (regs[2] >> 24) * 1024;
+    }
+    return 0;
+}
+
 static void detect(struct rwkv_cpu_features * f) {
     uint32_t regs[4];
     cpuid(0, 0, regs);
@@ -53,6 +80,7 @@ static void detect(struct rwkv_cpu_features * f) {
     if (max_leaf < 1) {
         return;
     }
+    f->l1d_bytes = detect_l1d_bytes(max_leaf);
     cpuid(1, 0, regs);
     uint32_t ecx1 = regs[2];
     f->sse3 = bit(ecx1, 0);

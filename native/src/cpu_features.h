@@ -22,6 +22,7 @@ struct rwkv_cpu_features {
     bool neon;
     bool arm_fma;
     bool fp16_va;
+    unsigned l1d_bytes; /* level-1 data cache per core, from CPUID (x86); 0 where unknown */
 };
 
 /* Detected on first call; thread-safe. */

@@ -400,8 +400,9 @@ static void test_case(uint32_t type, size_t n_in, size_t n_out, size_t n_cols) {
 }
 
 static void test_matmul_shapes(void) {
-    /* 4100 and 8200: float activations past RWKV_DECODE_ACT_L1_BYTES, where decoding reads four rows at once. */
-    static const size_t n_ins_float[] = { 1, 7, 33, 100, 32, 64, 96, 128, 256, 2048, 4096, 4100, 8200 };
+    /* 4100, 8200 and 12300: float activations of just over 16, 32 and 48 KiB, past the line where
+       decoding takes rows in blocks of column chunks for L1 sizes of 32, 48 and 64 KiB (kernels.h). */
+    static const size_t n_ins_float[] = { 1, 7, 33, 100, 32, 64, 96, 128, 256, 2048, 4096, 4100, 8200, 12300 };
     /* 544 and 768: whole groups of sixteen blocks and a partial one (AVX-512). */
     static const size_t n_ins_quant[] = { 32, 64, 96, 128, 256, 544, 768, 2048, 4096 };
     static const size_t n_outs[] = { 1, 3, 17, 64, 257 };
@@ -569,6 +570,29 @@ static void test_prepare_act_edges(void) {
     }
 }
 
+/* Where decoding switches to blocks of column chunks: activations of 16 KiB or less never, more
+   than the level-1 data cache always (32 KiB assumed where CPUID does not say). */
+static void test_decode_l1_line(void) {
+    const unsigned l1 = rwkv_cpu_features_get()->l1d_bytes;
+#ifdef RWKV_HAVE_X86_KERNELS
+    CHECK_MSG(l1 == 0 || (l1 >= 16 * 1024 && l1 <= 1024 * 1024 && l1 % 1024 == 0), "L1 data cache of %u bytes", l1);
+#endif
+    const size_t known = l1 > RWKV_DECODE_L1_RESERVE_BYTES ? l1 : RWKV_DECODE_L1_DEFAULT_BYTES;
+    struct rwkv_matrix w = { RWKV_TYPE_FP32, 4096, 1, 4096 * 4, NULL, NULL };
+    CHECK(!rwkv_decode_act_outgrows_l1(&w));
+    w.n_in = (uint32_t)(known / 4 + 16);
+    w.row_bytes = w.n_in * 4;
+    CHECK(rwkv_decode_act_outgrows_l1(&w));
+    w.type = RWKV_TYPE_FP16;
+    w.row_bytes = w.n_in * 2;
+    CHECK(rwkv_decode_act_outgrows_l1(&w)); /* FP16 weights, float activations */
+    w.type = RWKV_TYPE_Q8_0;
+    w.n_in = 65536;
+    w.row_bytes = 65536 / 32 * 34;
+    CHECK(!rwkv_decode_act_outgrows_l1(&w)); /* byte activations */
+    printf("L1 data cache: %u bytes (0: unknown)\n", l1);
+}
+
 /* (e) */
 static void test_dispatch(void) {
 #if defined(_WIN32)
@@ -589,6 +613,7 @@ static void test_dispatch(void) {
     CHECK(rwkv_kernels_by_name("neon") == NULL);
 #endif
     CHECK(rwkv_kernels_by_name(NULL) == NULL);
+    test_decode_l1_line();
 
     const struct rwkv_cpu_features * cpu = rwkv_cpu_features_get();
     bool has_avx2 = cpu->avx2 && cpu->fma && cpu->f16c;

@@ -39,7 +39,9 @@ size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in) {
 }
 
 bool rwkv_decode_act_outgrows_l1(const struct rwkv_matrix * w) {
-    return !rwkv_type_is_quantized(w->type) && rwkv_act_bytes(w->type, w->n_in) > RWKV_DECODE_ACT_L1_BYTES;
+    const size_t detected = rwkv_cpu_features_get()->l1d_bytes;
+    const size_t l1 = detected > RWKV_DECODE_L1_RESERVE_BYTES ? detected : RWKV_DECODE_L1_DEFAULT_BYTES;
+    return !rwkv_type_is_quantized(w->type) && rwkv_act_bytes(w->type, w->n_in) > l1 - RWKV_DECODE_L1_RESERVE_BYTES;
 }
 
 #ifdef RWKV_HAVE_X86_KERNELS
