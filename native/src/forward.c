@@ -222,6 +222,7 @@ struct gate_job {
 };
 
 /* x += sigmoid(r) * v, for rows [begin, end). */
+RWKV_VECTOR_CLONES
 static void add_gated(void * arg, size_t begin, size_t end) {
     const struct gate_job * job = arg;
     for (size_t i = begin * job->C; i < end * job->C; i++) {

@@ -41,12 +41,13 @@ struct decay_job {
     size_t C;
 };
 
+RWKV_VECTOR_CLONES
 static void decay_tokens(void * arg, size_t begin, size_t end) {
     const struct decay_job * job = arg;
     for (size_t t = begin; t < end; t++) {
         float * w = job->w + t * job->C;
         for (size_t i = 0; i < job->C; i++) {
-            w[i] = expf(-expf(job->d0[i] + w[i]));
+            w[i] = rwkv_exp(-rwkv_exp(job->d0[i] + w[i]));
         }
     }
 }

@@ -51,6 +51,7 @@ struct token_job {
 };
 
 /* Decay w, value residual, learning rate a, the key direction kk and k scaled by a. */
+RWKV_VECTOR_CLONES
 static void decay_values_keys(void * arg, size_t begin, size_t end) {
     const struct token_job * job = arg;
     const struct rwkv_layer * layer = job->layer;
@@ -58,7 +59,7 @@ static void decay_values_keys(void * arg, size_t begin, size_t end) {
     float * w = job->w, * k = job->k, * v = job->v, * a = job->a, * kk = job->kk;
     for (size_t t = begin; t < end; t++) {
         for (size_t i = 0; i < C; i++) {
-            w[t * C + i] = expf(-DECAY_SCALE * rwkv_sigmoid(layer->w0[i] + w[t * C + i]));
+            w[t * C + i] = rwkv_exp(-DECAY_SCALE * rwkv_sigmoid(layer->w0[i] + w[t * C + i]));
         }
         if (!job->first_layer) {
             /* Value residual: pull v towards layer 0's value by a learned, token-dependent amount. */

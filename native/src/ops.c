@@ -194,6 +194,7 @@ struct activation_job {
     size_t n;
 };
 
+RWKV_VECTOR_CLONES
 static void activate_tokens(void * arg, size_t begin, size_t end) {
     const struct activation_job * job = arg;
     float * x = job->x + begin * job->n;

@@ -88,13 +88,26 @@ static inline float rwkv_exp(float x) {
     return x > 88.37626f ? INFINITY : result;
 }
 
+/* Through rwkv_exp rather than libm's expf, so that loops over them vectorize. */
 static inline float rwkv_sigmoid(float x) {
-    return 1.0f / (1.0f + expf(-x));
+    return 1.0f / (1.0f + rwkv_exp(-x));
 }
 
 static inline float rwkv_silu(float x) {
-    return x / (1.0f + expf(-x));
+    return x / (1.0f + rwkv_exp(-x));
 }
+
+/*
+ * Element-wise loops between products are also compiled for AVX-512 and AVX2 on ELF x86-64 and
+ * chosen at load time (function multi-versioning), since the engine's baseline is SSE2. Every lane
+ * does the same float operations in the same order (no reassociation, -ffp-contract=off), so every
+ * version gives the same bits.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+#define RWKV_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define RWKV_VECTOR_CLONES
+#endif
 
 /* max(x, 0)^2 as a bit mask rather than a branch: a branch mispredicts on half of a product's
    outputs (their signs are a coin toss) and compilers do not vectorize it. NaN gives 0. */

@@ -9,19 +9,13 @@
  * so compilers vectorize them without reassociating anything: every vector width computes the
  * same bits. The heads' pointers are restrict (state, inputs and output are separate buffers):
  * without it the compiler checked aliasing per row and kept the partial sums in memory (v7's
- * head ran 25% slower, 12.7% of a v7 0.4B prefill). On ELF x86-64 targets they are also compiled for AVX-512 and AVX2 and chosen at load
- * time (function multi-versioning), since the engine's baseline is SSE2.
+ * head ran 25% slower, 12.7% of a v7 0.4B prefill). They are multi-versioned (RWKV_VECTOR_CLONES,
+ * ops.h).
  */
 #define LANES 16
 
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
-#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
-
 /* One token of v4's WKV for channels [begin, end) (wkv.h); r_io is replaced by sigmoid(r) * wkv. */
-VECTOR_CLONES
+RWKV_VECTOR_CLONES
 static void wkv4_token(size_t begin, size_t end, const float * restrict u, const float * restrict w,
                        const float * restrict k, const float * restrict v, float * restrict r_io,
                        float * restrict aa, float * restrict bb, float * restrict pp) {
@@ -108,7 +102,7 @@ static inline float sum_lanes(const float p[LANES]) {
 }
 
 /* One token of one v5/v6 head: the sums run over i, so lanes are simply the value channels j. */
-VECTOR_CLONES
+RWKV_VECTOR_CLONES
 static void wkv5_head(size_t S, const float * restrict r, const float * restrict k, const float * restrict v,
                       const float * restrict w, const float * restrict u, float * restrict state,
                       float * restrict out) {
@@ -127,7 +121,7 @@ static void wkv5_head(size_t S, const float * restrict r, const float * restrict
 }
 
 /* One token of one v7 head; row i of the state is value channel i, its elements key channels j. */
-VECTOR_CLONES
+RWKV_VECTOR_CLONES
 static void wkv7_head(size_t S, const float * restrict r, const float * restrict w, const float * restrict k,
                       const float * restrict v, const float * restrict kk, const float * restrict a,
                       float * restrict state, float * restrict out) {
