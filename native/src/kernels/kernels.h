@@ -115,7 +115,7 @@ size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in);
  *
  * Measured on both sides of the line: on an AMD EPYC (32 KiB L1), rows of 7168 and 8192 inputs
  * (28 and 32 KiB of activations) decoded 7-11% faster in blocks; on an Intel Xeon (48 KiB L1), the
- * same rows 5-7% faster in pairs (v7 1.5B, v6 1.6B, v5.2 1.5B FP16, one thread).
+ * same rows 4.7-7.3% faster in pairs (v7 1.5B, v6 1.6B, v5.2 1.5B FP16, one thread).
  */
 #define RWKV_DECODE_L1_RESERVE_BYTES ((size_t)16 * 1024)
 #define RWKV_DECODE_L1_DEFAULT_BYTES ((size_t)32 * 1024)
