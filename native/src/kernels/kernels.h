@@ -87,6 +87,23 @@ static inline void rwkv_act_group_interleave(struct rwkv_act_group * group) {
     }
 }
 
+/* As rwkv_type_block_bytes for the quantized types, but inline, so that the vector levels' block
+   offsets become constants. */
+static inline size_t rwkv_quant_block_bytes(uint32_t type) {
+    switch (type) {
+    case RWKV_TYPE_Q4_0: return 18;
+    case RWKV_TYPE_Q4_1: return 20;
+    case RWKV_TYPE_Q5_0: return 22;
+    case RWKV_TYPE_Q5_1: return 24;
+    default: return 34;
+    }
+}
+
+/* Q4_1 and Q5_1 store a minimum m beside the scale d: weights are d * q + m. */
+static inline bool rwkv_quant_is_affine(uint32_t type) {
+    return type == RWKV_TYPE_Q4_1 || type == RWKV_TYPE_Q5_1;
+}
+
 /* The k of rwkv_act_group.offsets: the weights' stored offset (Q4_0 8, Q5_0 16; Q8_0 128 for the
    VNNI tiles, which read its signed weights as unsigned bytes plus 128); 0 for Q4_1/Q5_1. */
 static inline int rwkv_act_group_offset(uint32_t weight_type) {

@@ -46,21 +46,6 @@
 /* Sequence mode prefetches the weights of the row this many rows ahead. */
 #define PREFETCH_ROWS_AHEAD 4
 
-/* As rwkv_type_block_bytes, but visible to the compiler, so block offsets become constants. */
-ALWAYS_INLINE size_t weight_block_bytes(uint32_t type) {
-    switch (type) {
-    case RWKV_TYPE_Q4_0: return 18;
-    case RWKV_TYPE_Q4_1: return 20;
-    case RWKV_TYPE_Q5_0: return 22;
-    case RWKV_TYPE_Q5_1: return 24;
-    default: return 34;
-    }
-}
-
-ALWAYS_INLINE bool is_affine(uint32_t type) {
-    return type == RWKV_TYPE_Q4_1 || type == RWKV_TYPE_Q5_1;
-}
-
 ALWAYS_INLINE bool has_offset(uint32_t type) {
     return type == RWKV_TYPE_Q4_0 || type == RWKV_TYPE_Q5_0;
 }
@@ -102,14 +87,14 @@ struct weight_pair {
 };
 
 ALWAYS_INLINE struct weight_pair load_weight_pair(uint32_t type, const uint8_t * a) {
-    const uint8_t * b = a + weight_block_bytes(type);
+    const uint8_t * b = a + rwkv_quant_block_bytes(type);
     struct weight_pair w;
     if (type == RWKV_TYPE_Q8_0) {
         w.lo = load_halves(a + 2, b + 2);
         w.hi = load_halves(a + 18, b + 18);
         return w;
     }
-    const size_t qh = is_affine(type) ? 4 : 2;
+    const size_t qh = rwkv_quant_is_affine(type) ? 4 : 2;
     const bool five_bits = type == RWKV_TYPE_Q5_0 || type == RWKV_TYPE_Q5_1;
     const size_t qs = five_bits ? qh + 4 : qh;
     const __m256i low_nibble = _mm256_set1_epi8(0x0f);
@@ -165,7 +150,7 @@ struct half_scales {
 };
 
 ALWAYS_INLINE struct half_scales load_half_scales(uint32_t type, const uint8_t * group, int half, int n_quads) {
-    const size_t bytes = weight_block_bytes(type);
+    const size_t bytes = rwkv_quant_block_bytes(type);
     /* Each pair's first dwords (binary16 d, then m or two q bytes): [A, B]... */
     __m128i pairs[4];
     for (int j = 0; j < 4; j++) {
@@ -179,7 +164,7 @@ ALWAYS_INLINE struct half_scales load_half_scales(uint32_t type, const uint8_t *
     const __m256 second = _mm256_cvtph_ps(_mm_unpacklo_epi32(pairs[2], pairs[3]));
     struct half_scales s;
     s.d = _mm256_shuffle_ps(first, second, _MM_SHUFFLE(2, 0, 2, 0));
-    s.m = is_affine(type) ? _mm256_shuffle_ps(first, second, _MM_SHUFFLE(3, 1, 3, 1)) : _mm256_setzero_ps();
+    s.m = rwkv_quant_is_affine(type) ? _mm256_shuffle_ps(first, second, _MM_SHUFFLE(3, 1, 3, 1)) : _mm256_setzero_ps();
     return s;
 }
 
@@ -192,7 +177,7 @@ ALWAYS_INLINE __m256 scale_half_sums(uint32_t type, __m256i sums, const struct h
     }
     const __m256 products = _mm256_mul_ps(scales->d, _mm256_loadu_ps(x->d + 8 * half));
     acc = _mm256_fmadd_ps(products, _mm256_cvtepi32_ps(sums), acc);
-    if (is_affine(type)) {
+    if (rwkv_quant_is_affine(type)) {
         acc = _mm256_fmadd_ps(scales->m, _mm256_loadu_ps(x->s + 8 * half), acc);
     }
     return acc;
@@ -203,7 +188,7 @@ ALWAYS_INLINE __m256 scale_half_sums(uint32_t type, __m256i sums, const struct h
    columns pass over them. */
 ALWAYS_INLINE void accumulate_group(uint32_t type, const uint8_t * group, int n_quads, const uint8_t * act,
                                     size_t act_stride, size_t g, int n_cols, __m256 acc[][2]) {
-    const size_t bytes = weight_block_bytes(type);
+    const size_t bytes = rwkv_quant_block_bytes(type);
     for (int h = 0; h < 2; h++) {
         const struct half_scales scales = load_half_scales(type, group, h, n_quads);
         struct weight_pair w[4];
@@ -243,7 +228,7 @@ struct row_group {
 
 ALWAYS_INLINE struct row_group row_group_at(uint32_t type, const uint8_t * row, size_t n_blocks, size_t g,
                                             uint8_t padded[RWKV_ACT_GROUP_BLOCKS * 34]) {
-    const size_t bytes = weight_block_bytes(type);
+    const size_t bytes = rwkv_quant_block_bytes(type);
     const size_t left = n_blocks - g * RWKV_ACT_GROUP_BLOCKS;
     struct row_group group = { row + g * RWKV_ACT_GROUP_BLOCKS * bytes, 4 };
     if (left < RWKV_ACT_GROUP_BLOCKS) {
@@ -278,7 +263,7 @@ ALWAYS_INLINE void quant_tile(uint32_t type, const struct rwkv_matrix * w, size_
                               size_t act_stride, int n_cols, size_t g_begin, size_t g_end, float * partial, float * y,
                               size_t y_stride) {
     const size_t n_blocks = w->n_in / RWKV_QK;
-    const size_t group_bytes = RWKV_ACT_GROUP_BLOCKS * weight_block_bytes(type);
+    const size_t group_bytes = RWKV_ACT_GROUP_BLOCKS * rwkv_quant_block_bytes(type);
     const uint8_t * weights = w->data + row * w->row_bytes;
     __m256 acc[QUANT_COLS][2];
     for (int c = 0; c < n_cols; c++) {
@@ -316,7 +301,7 @@ ALWAYS_INLINE void quant_tile(uint32_t type, const struct rwkv_matrix * w, size_
    decoded Q8_0 8% slower). */
 ALWAYS_INLINE void decode_group_pair(uint32_t type, const uint8_t * group0, const uint8_t * group1, int n_quads,
                                      const struct rwkv_act_group * x, __m256 acc[2][2]) {
-    const size_t bytes = weight_block_bytes(type);
+    const size_t bytes = rwkv_quant_block_bytes(type);
     __m256i dots[2][2][4]; /* row, half, quad */
     for (int j = 0; j < 4; j++) {
         for (int h = 0; h < 2; h++) {

@@ -47,20 +47,6 @@ struct quad_tiles {
     quad_rows_fn decode_rows;
 };
 
-QUAD_ALWAYS_INLINE size_t quad_block_bytes(uint32_t type) {
-    switch (type) {
-    case RWKV_TYPE_Q4_0: return 18;
-    case RWKV_TYPE_Q4_1: return 20;
-    case RWKV_TYPE_Q5_0: return 22;
-    case RWKV_TYPE_Q5_1: return 24;
-    default: return 34;
-    }
-}
-
-QUAD_ALWAYS_INLINE bool quad_affine(uint32_t type) {
-    return type == RWKV_TYPE_Q4_1 || type == RWKV_TYPE_Q5_1;
-}
-
 /*
  * Q8_0's signed weights: with VNNI they are read as unsigned bytes q + 128 (one xor) and the
  * activations' 128 * sum per block is subtracted once per block sum; without VNNI (maddubs sums
@@ -113,7 +99,7 @@ QUAD_ALWAYS_INLINE __mmask64 load_mask64(const uint64_t * bits) {
 /* Quad `quad` of a group at a; fifth is NULL or a whole Q5_1 group's fifth bits (load_q5_1_group_head). */
 QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const uint8_t * a,
                                                           const struct fifth_bits * fifth, int quad) {
-    const size_t bytes = quad_block_bytes(type);
+    const size_t bytes = rwkv_quant_block_bytes(type);
     struct weight_quad w;
     w.negative_lo = w.negative_hi = 0;
     if (type == RWKV_TYPE_Q8_0 && Q8_0_AS_UNSIGNED) {
@@ -132,7 +118,7 @@ QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const u
         return w;
     }
     const bool five_bits = type == RWKV_TYPE_Q5_0 || type == RWKV_TYPE_Q5_1;
-    const size_t qh = quad_affine(type) ? 4 : 2;
+    const size_t qh = rwkv_quant_is_affine(type) ? 4 : 2;
     const size_t qs = five_bits ? qh + 4 : qh;
     const __m512i low_nibble = _mm512_set1_epi8(0x0f);
     __m512i packed = quad_gather16(a + qs, bytes);
@@ -170,14 +156,14 @@ struct weight_scales {
 QUAD_ALWAYS_INLINE struct weight_scales scales_from_halves(uint32_t type, __m512i halves) {
     struct weight_scales w;
     w.d = _mm512_cvtph_ps(_mm512_castsi512_si256(halves));
-    w.m = quad_affine(type) ? _mm512_cvtph_ps(_mm512_extracti64x4_epi64(halves, 1)) : _mm512_setzero_ps();
+    w.m = rwkv_quant_is_affine(type) ? _mm512_cvtph_ps(_mm512_extracti64x4_epi64(halves, 1)) : _mm512_setzero_ps();
     return w;
 }
 
 /* The scales of a group whose first n_quads (1-4) quads hold blocks: one dword per block. (A word
    permute of the group read in 64-byte pieces was no faster.) */
 QUAD_ALWAYS_INLINE struct weight_scales load_weight_scales(uint32_t type, const uint8_t * group, int n_quads) {
-    const size_t bytes = quad_block_bytes(type);
+    const size_t bytes = rwkv_quant_block_bytes(type);
     /* The first dword of each block (binary16 d, then m for the affine types), in block order,
        zero for the quads past the row's end... */
     __m128i quads[4];
@@ -237,7 +223,7 @@ QUAD_ALWAYS_INLINE struct weight_scales load_q5_1_group_head(const uint8_t * gro
 /* A group's scales and its n_quads weight quads. */
 QUAD_ALWAYS_INLINE struct weight_scales load_group(uint32_t type, const uint8_t * group, int n_quads,
                                                    struct weight_quad w[4]) {
-    const size_t bytes = quad_block_bytes(type);
+    const size_t bytes = rwkv_quant_block_bytes(type);
     if (type == RWKV_TYPE_Q5_1 && n_quads == 4) {
         struct fifth_bits fifth;
         const struct weight_scales scales = load_q5_1_group_head(group, &fifth);
@@ -304,7 +290,7 @@ QUAD_ALWAYS_INLINE __m512 scale_block_sums(uint32_t type, __m512i sums, const st
     }
     const __m512 products = _mm512_mul_ps(scales->d, _mm512_loadu_ps(x->d));
     acc = _mm512_fmadd_ps(products, _mm512_cvtepi32_ps(sums), acc);
-    if (quad_affine(type)) {
+    if (rwkv_quant_is_affine(type)) {
         acc = _mm512_fmadd_ps(scales->m, _mm512_loadu_ps(x->s), acc);
     }
     return acc;
@@ -417,7 +403,7 @@ QUAD_ALWAYS_INLINE void prefetch_l2(const uint8_t * bytes, size_t n) {
 QUAD_ALWAYS_INLINE void quad_tile_groups(uint32_t type, const struct rwkv_matrix * m, size_t row, const uint8_t * act,
                                          size_t act_stride, int n_cols, size_t g_begin, size_t g_end,
                                          bool prefetch_groups, __m512 acc[QUAD_COLS]) {
-    const size_t bytes = quad_block_bytes(type);
+    const size_t bytes = rwkv_quant_block_bytes(type);
     const size_t n_blocks = m->n_in / RWKV_QK;
     const size_t group_bytes = RWKV_ACT_GROUP_BLOCKS * bytes;
     const uint8_t * weights = m->data + row * m->row_bytes;
@@ -502,7 +488,7 @@ QUAD_ALWAYS_INLINE void quad_tile_slice(uint32_t type, const struct rwkv_matrix 
  */
 QUAD_ALWAYS_INLINE void decode_group_pair(uint32_t type, const uint8_t * group0, const uint8_t * group1, int n_quads,
                                           const struct rwkv_act_group * x, __m512 acc[2]) {
-    const size_t bytes = quad_block_bytes(type);
+    const size_t bytes = rwkv_quant_block_bytes(type);
     const struct weight_scales scales0 = load_weight_scales(type, group0, n_quads);
     const struct weight_scales scales1 = load_weight_scales(type, group1, n_quads);
     __m512i dots0[4], dots1[4];
@@ -523,7 +509,7 @@ QUAD_ALWAYS_INLINE void decode_group_pair(uint32_t type, const uint8_t * group0,
 /* Rows row0 and row1 against one activation column. */
 QUAD_ALWAYS_INLINE void decode_pair(uint32_t type, const struct rwkv_matrix * m, size_t row0, size_t row1,
                                     const uint8_t * act, float * y) {
-    const size_t bytes = quad_block_bytes(type);
+    const size_t bytes = rwkv_quant_block_bytes(type);
     const size_t n_blocks = m->n_in / RWKV_QK;
     const size_t group_bytes = RWKV_ACT_GROUP_BLOCKS * bytes;
     const uint8_t * weights0 = m->data + row0 * m->row_bytes;
