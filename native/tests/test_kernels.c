@@ -434,6 +434,10 @@ static void test_matmul_shapes(void) {
                and two columns left over, a partial last slice, more rows than one sliced tile
                holds and rows left over from the 4-row tiles. */
             test_case(TYPES[t], 4100, 67, 18);
+            /* Batches of eight columns whose activations fit L1 (AVX-512: rows in pairs against all
+               eight), for L1 sizes of 32 KiB and up, with a partial last step and an odd row. */
+            test_case(TYPES[t], 500, 33, 8);
+            test_case(TYPES[t], 1000, 33, 8);
         }
     }
 }

@@ -38,10 +38,14 @@ size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in) {
     return (bytes + 63) & ~(size_t)63;
 }
 
-bool rwkv_decode_act_outgrows_l1(const struct rwkv_matrix * w) {
+bool rwkv_float_acts_fit_l1(const struct rwkv_matrix * w, size_t n_cols) {
     const size_t detected = rwkv_cpu_features_get()->l1d_bytes;
     const size_t l1 = detected > RWKV_DECODE_L1_RESERVE_BYTES ? detected : RWKV_DECODE_L1_DEFAULT_BYTES;
-    return !rwkv_type_is_quantized(w->type) && rwkv_act_bytes(w->type, w->n_in) > l1 - RWKV_DECODE_L1_RESERVE_BYTES;
+    return n_cols * rwkv_act_bytes(w->type, w->n_in) <= l1 - RWKV_DECODE_L1_RESERVE_BYTES;
+}
+
+bool rwkv_decode_act_outgrows_l1(const struct rwkv_matrix * w) {
+    return !rwkv_type_is_quantized(w->type) && !rwkv_float_acts_fit_l1(w, 1);
 }
 
 #ifdef RWKV_HAVE_X86_KERNELS

@@ -138,6 +138,9 @@ size_t rwkv_act_bytes(uint32_t weight_type, size_t n_in);
 #define RWKV_DECODE_L1_DEFAULT_BYTES ((size_t)32 * 1024)
 bool rwkv_decode_act_outgrows_l1(const struct rwkv_matrix * w);
 
+/* Whether n_cols columns of w's float activations fit that share of L1 (the same budget). */
+bool rwkv_float_acts_fit_l1(const struct rwkv_matrix * w, size_t n_cols);
+
 /*
  * Those rows are decoded in blocks (kernels_avx2.c, kernels_avx512.c): a block's rows are read in
  * column chunks whose activations stay in L1, each row's accumulators waiting between chunks,

@@ -259,6 +259,80 @@ ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w
     }
 }
 
+/*
+ * Batches of eight columns (eight sessions decoding together) whose activations fit L1: two rows
+ * half the range apart at a time against all eight columns, 16 accumulators, each weight read
+ * once as it streams from memory, with a prefetch BATCH_PREFETCH_BYTES ahead in both rows. The
+ * 4 x 4 tiles take two passes over each L2 tile of rows instead, the second from L2. Each row and
+ * column is still one accumulator taking its elements in order: the tiles' bits. One thread, in
+ * one process alternating with the tiles: the 65536 x 1024 FP16 head 47-49 -> 53-55 GMAC/s; batch
+ * of 8, v7 0.4B Q5_1 +4.8-5.7%, FP16 +10%. Rows of 2048 (64 KiB of activations) ran 3-6% slower
+ * this way, from L2.
+ */
+#define BATCH_COLS 8
+#define BATCH_PREFETCH_BYTES 2048
+
+ALWAYS_INLINE void float_batch_pair(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step,
+                                    const uint8_t * act, size_t act_stride, float * y, size_t y_stride) {
+    const size_t n = w->n_in;
+    const uint8_t * rows[2] = { w->data + row * w->row_bytes, w->data + (row + row_step) * w->row_bytes };
+    const float * cols[BATCH_COLS];
+    __m512 acc[2][BATCH_COLS];
+    for (int c = 0; c < BATCH_COLS; c++) {
+        cols[c] = (const float *)(act + c * act_stride);
+        acc[0][c] = acc[1][c] = _mm512_setzero_ps();
+    }
+    size_t i = 0;
+    const size_t element_bytes = type == RWKV_TYPE_FP16 ? 2 : 4;
+    for (; i + 16 <= n; i += 16) {
+        if (i * element_bytes % 64 == 0) {
+            _mm_prefetch((const char *)rows[0] + i * element_bytes + BATCH_PREFETCH_BYTES, _MM_HINT_T0);
+            _mm_prefetch((const char *)rows[1] + i * element_bytes + BATCH_PREFETCH_BYTES, _MM_HINT_T0);
+        }
+        const __m512 w0 = load_weights(type, rows[0], i);
+        const __m512 w1 = load_weights(type, rows[1], i);
+        for (int c = 0; c < BATCH_COLS; c++) {
+            const __m512 x = _mm512_loadu_ps(cols[c] + i);
+            acc[0][c] = _mm512_fmadd_ps(w0, x, acc[0][c]);
+            acc[1][c] = _mm512_fmadd_ps(w1, x, acc[1][c]);
+        }
+    }
+    if (i < n) {
+        const __mmask16 mask = (__mmask16)((1u << (n - i)) - 1);
+        const __m512 w0 = load_weights_masked(type, rows[0], i, mask);
+        const __m512 w1 = load_weights_masked(type, rows[1], i, mask);
+        for (int c = 0; c < BATCH_COLS; c++) {
+            const __m512 x = _mm512_maskz_loadu_ps(mask, cols[c] + i);
+            acc[0][c] = _mm512_fmadd_ps(w0, x, acc[0][c]);
+            acc[1][c] = _mm512_fmadd_ps(w1, x, acc[1][c]);
+        }
+    }
+    /* hsum512_x16 puts v[4 * r + c] in lane 4 * c + r: here v[k] is row k / 8, column k % 8. */
+    __m512 v[16];
+    for (int k = 0; k < 16; k++) {
+        v[k] = acc[k / BATCH_COLS][k % BATCH_COLS];
+    }
+    float sums[16];
+    _mm512_storeu_ps(sums, hsum512_x16(v));
+    for (int k = 0; k < 16; k++) {
+        y[(k % BATCH_COLS) * y_stride + row + (k / BATCH_COLS) * row_step] = sums[4 * (k % 4) + k / 4];
+    }
+}
+
+ALWAYS_INLINE void float_batch_rows(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
+                                    const uint8_t * act, size_t act_stride, float * y, size_t y_stride) {
+    const size_t half = (row_end - row_begin) / 2;
+    for (size_t r = row_begin; r < row_begin + half; r++) {
+        float_batch_pair(type, w, r, half, act, act_stride, y, y_stride);
+    }
+    if ((row_end - row_begin) % 2 != 0) {
+        for (int c = 0; c < BATCH_COLS; c += SEQ_COLS) {
+            float_tile(type, w, row_end - 1, 1, act + c * act_stride, act_stride, SEQ_COLS, y + c * y_stride,
+                       y_stride);
+        }
+    }
+}
+
 /* One column (decoding): rows in pairs, or in chunked blocks where the activations outgrow L1. */
 static void float_decode(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const float * x, float * y) {
     const bool chunked = rwkv_decode_act_outgrows_l1(w);
@@ -378,7 +452,13 @@ static void quantized_matmul(const struct quad_tiles * tiles, const struct rwkv_
 static void float_matmul(const struct rwkv_matrix * w, const void * act, size_t act_stride, size_t n_cols, float * y,
                          size_t y_stride, size_t row_begin, size_t row_end) {
     const struct rwkv_float_tiles * tiles = tiles_for(w->type);
-    if (tiles != NULL) {
+    if (tiles != NULL && n_cols == BATCH_COLS && rwkv_float_acts_fit_l1(w, BATCH_COLS)) {
+        if (w->type == RWKV_TYPE_FP16) {
+            float_batch_rows(RWKV_TYPE_FP16, w, row_begin, row_end, (const uint8_t *)act, act_stride, y, y_stride);
+        } else {
+            float_batch_rows(RWKV_TYPE_FP32, w, row_begin, row_end, (const uint8_t *)act, act_stride, y, y_stride);
+        }
+    } else if (tiles != NULL) {
         rwkv_float_matmul(tiles, w, act, act_stride, n_cols, y, y_stride, row_begin, row_end);
     }
 }
