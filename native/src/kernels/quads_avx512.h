@@ -96,9 +96,11 @@ QUAD_ALWAYS_INLINE __mmask64 load_mask64(const uint64_t * bits) {
 #endif
 }
 
-/* Quad `quad` of a group at a; fifth is NULL or a whole Q5_1 group's fifth bits (load_q5_1_group_head). */
+/* Quad `quad` of a group at a; fifth is NULL or a whole Q5_1 group's fifth bits (load_q5_1_group_head),
+   packed_in NULL or the quad's four blocks of packed nibbles (q5_1_group_quad). */
 QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const uint8_t * a,
-                                                          const struct fifth_bits * fifth, int quad) {
+                                                          const struct fifth_bits * fifth, int quad,
+                                                          const __m512i * packed_in) {
     const size_t bytes = rwkv_quant_block_bytes(type);
     struct weight_quad w;
     w.negative_lo = w.negative_hi = 0;
@@ -121,7 +123,7 @@ QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const u
     const size_t qh = rwkv_quant_is_affine(type) ? 4 : 2;
     const size_t qs = five_bits ? qh + 4 : qh;
     const __m512i low_nibble = _mm512_set1_epi8(0x0f);
-    __m512i packed = quad_gather16(a + qs, bytes);
+    const __m512i packed = packed_in != NULL ? *packed_in : quad_gather16(a + qs, bytes);
     w.lo = _mm512_and_si512(packed, low_nibble);
     w.hi = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibble);
     if (five_bits && fifth != NULL) {
@@ -145,7 +147,7 @@ QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const u
 }
 
 QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad(uint32_t type, const uint8_t * a) {
-    return load_weight_quad_of(type, a, NULL, 0);
+    return load_weight_quad_of(type, a, NULL, 0, NULL);
 }
 
 /* A group's sixteen weight scales d (and m, for Q4_1/Q5_1) in the group lane order. */
@@ -198,18 +200,30 @@ QUAD_ALWAYS_INLINE struct weight_scales load_weight_scales(uint32_t type, const 
  * 116.2 -> 121.5 (best of five alternating); v7 0.4B Q5_1 batch-8 126.4 / 133.3 and 127.7 / 133.2
  * tok/s. Decoding keeps the scalar way: from memory it measured no faster in the engine.
  */
-QUAD_ALWAYS_INLINE struct weight_scales load_q5_1_group_head(const uint8_t * group, struct fifth_bits * fifth) {
+/* A whole Q5_1 group: 16 blocks of 24 bytes, six 64-byte loads. */
+struct q5_1_group {
+    __m512i bytes[6];
+};
+
+QUAD_ALWAYS_INLINE struct q5_1_group load_q5_1_group(const uint8_t * group) {
+    struct q5_1_group g;
+    for (int i = 0; i < 6; i++) {
+        g.bytes[i] = _mm512_loadu_si512(group + 64 * i);
+    }
+    return g;
+}
+
+QUAD_ALWAYS_INLINE struct weight_scales load_q5_1_group_head(const struct q5_1_group * group,
+                                                             struct fifth_bits * fifth) {
     static const uint64_t first_six[8] = { 0, 3, 6, 9, 12, 15, 0, 0 };
     static const uint64_t last_two[8] = { 0, 0, 0, 0, 0, 0, 2, 5 };
     const __m512i first_six_index = _mm512_loadu_si512(first_six);
     const __m512i last_two_index = _mm512_loadu_si512(last_two);
     /* Blocks 0-5 from bytes 0-127, 6-7 from 128-191; 8-13 from 192-319, 14-15 from 320-383. */
-    __m512i blocks0 = _mm512_permutex2var_epi64(_mm512_loadu_si512(group), first_six_index,
-                                                 _mm512_loadu_si512(group + 64));
-    blocks0 = _mm512_mask_permutexvar_epi64(blocks0, 0xc0, last_two_index, _mm512_loadu_si512(group + 128));
-    __m512i blocks8 = _mm512_permutex2var_epi64(_mm512_loadu_si512(group + 192), first_six_index,
-                                                 _mm512_loadu_si512(group + 256));
-    blocks8 = _mm512_mask_permutexvar_epi64(blocks8, 0xc0, last_two_index, _mm512_loadu_si512(group + 320));
+    __m512i blocks0 = _mm512_permutex2var_epi64(group->bytes[0], first_six_index, group->bytes[1]);
+    blocks0 = _mm512_mask_permutexvar_epi64(blocks0, 0xc0, last_two_index, group->bytes[2]);
+    __m512i blocks8 = _mm512_permutex2var_epi64(group->bytes[3], first_six_index, group->bytes[4]);
+    blocks8 = _mm512_mask_permutexvar_epi64(blocks8, 0xc0, last_two_index, group->bytes[5]);
     /* Word 4b of [blocks0 | blocks8] is block b's d, 4b + 1 its m, 4b + 2 and 4b + 3 its qh halves. */
     static const uint16_t scales_order[32] = { 0,  16, 32, 48, 4,  20, 36, 52, 8,  24, 40, 56, 12, 28, 44, 60,
                                                1,  17, 33, 49, 5,  21, 37, 53, 9,  25, 41, 57, 13, 29, 45, 61 };
@@ -220,15 +234,31 @@ QUAD_ALWAYS_INLINE struct weight_scales load_q5_1_group_head(const uint8_t * gro
                               _mm512_permutex2var_epi16(blocks0, _mm512_loadu_si512(scales_order), blocks8));
 }
 
+/*
+ * Quad j's packed nibbles (bytes 8-23 of each of its four blocks, quad_gather16's order) from the
+ * group's loaded bytes: quad j spans bytes 96j to 96j + 95, and every block's nibbles start on a
+ * qword, so one qword permute of two loaded vectors replaces four loads and three inserts
+ * (even quads: bytes[3j/2], bytes[3j/2 + 1] from qword 1; odd quads: from qword 5).
+ */
+QUAD_ALWAYS_INLINE __m512i q5_1_group_quad(const struct q5_1_group * group, int quad) {
+    static const uint64_t even[8] = { 1, 2, 4, 5, 7, 8, 10, 11 };
+    static const uint64_t odd[8] = { 5, 6, 8, 9, 11, 12, 14, 15 };
+    const int first = quad / 2 * 3 + quad % 2;
+    return _mm512_permutex2var_epi64(group->bytes[first], _mm512_loadu_si512(quad % 2 == 0 ? even : odd),
+                                     group->bytes[first + 1]);
+}
+
 /* A group's scales and its n_quads weight quads. */
 QUAD_ALWAYS_INLINE struct weight_scales load_group(uint32_t type, const uint8_t * group, int n_quads,
                                                    struct weight_quad w[4]) {
     const size_t bytes = rwkv_quant_block_bytes(type);
     if (type == RWKV_TYPE_Q5_1 && n_quads == 4) {
         struct fifth_bits fifth;
-        const struct weight_scales scales = load_q5_1_group_head(group, &fifth);
+        const struct q5_1_group loaded = load_q5_1_group(group);
+        const struct weight_scales scales = load_q5_1_group_head(&loaded, &fifth);
         for (int j = 0; j < 4; j++) {
-            w[j] = load_weight_quad_of(type, group + 4 * j * bytes, &fifth, j);
+            const __m512i packed = q5_1_group_quad(&loaded, j);
+            w[j] = load_weight_quad_of(type, group + 4 * j * bytes, &fifth, j, &packed);
         }
         return scales;
     }
