@@ -72,6 +72,27 @@ QUAD_ALWAYS_INLINE __m512i quad_gather16(const uint8_t * p, size_t block_bytes) 
     return _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 3 * block_bytes)), 3);
 }
 
+/* The same from the first n (1-4) blocks, zeros for the others, which are never read: they lie
+   past the row's end. */
+QUAD_ALWAYS_INLINE __m512i quad_gather16_n(const uint8_t * p, size_t block_bytes, int n) {
+    if (n >= 4) {
+        return quad_gather16(p, block_bytes);
+    }
+    __m512i v = _mm512_zextsi128_si512(_mm_loadu_si128((const __m128i *)p));
+    if (n > 1) {
+        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + block_bytes)), 1);
+    }
+    if (n > 2) {
+        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 2 * block_bytes)), 2);
+    }
+    return v;
+}
+
+/* Block k's dword at offset, if the quad has that block (k < n), else 0. */
+QUAD_ALWAYS_INLINE uint32_t quad_load32_of(const uint8_t * a, size_t block_bytes, int k, int n) {
+    return k < n ? quad_load32(a + k * block_bytes) : 0;
+}
+
 /* One weight quad as unsigned bytes: the stored q (Q8_0: q + 128 with VNNI; without it |q|, with
    the signs in masks). */
 struct weight_quad {
@@ -96,9 +117,10 @@ QUAD_ALWAYS_INLINE __mmask64 load_mask64(const uint64_t * bits) {
 #endif
 }
 
-/* Quad `quad` of a group at a; fifth is NULL or a whole Q5_1 group's fifth bits (load_q5_1_group_head),
-   packed_in NULL or the quad's four blocks of packed nibbles (q5_1_group_quad). */
-QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const uint8_t * a,
+/* Quad `quad` of a group at a, of which the first n blocks (1-4) exist: the others read as zero
+   bytes. fifth is NULL or a whole Q5_1 group's fifth bits (load_q5_1_group_head), packed_in NULL
+   or the quad's four blocks of packed nibbles (q5_1_group_quad). */
+QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const uint8_t * a, int n,
                                                           const struct fifth_bits * fifth, int quad,
                                                           const __m512i * packed_in) {
     const size_t bytes = rwkv_quant_block_bytes(type);
@@ -106,13 +128,13 @@ QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const u
     w.negative_lo = w.negative_hi = 0;
     if (type == RWKV_TYPE_Q8_0 && Q8_0_AS_UNSIGNED) {
         const __m512i bias = _mm512_set1_epi8((char)0x80);
-        w.lo = _mm512_xor_si512(quad_gather16(a + 2, bytes), bias);
-        w.hi = _mm512_xor_si512(quad_gather16(a + 18, bytes), bias);
+        w.lo = _mm512_xor_si512(quad_gather16_n(a + 2, bytes, n), bias);
+        w.hi = _mm512_xor_si512(quad_gather16_n(a + 18, bytes, n), bias);
         return w;
     }
     if (type == RWKV_TYPE_Q8_0) {
-        __m512i lo = quad_gather16(a + 2, bytes);
-        __m512i hi = quad_gather16(a + 18, bytes);
+        __m512i lo = quad_gather16_n(a + 2, bytes, n);
+        __m512i hi = quad_gather16_n(a + 18, bytes, n);
         w.negative_lo = _mm512_movepi8_mask(lo);
         w.negative_hi = _mm512_movepi8_mask(hi);
         w.lo = _mm512_abs_epi8(lo);
@@ -123,7 +145,7 @@ QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const u
     const size_t qh = rwkv_quant_is_affine(type) ? 4 : 2;
     const size_t qs = five_bits ? qh + 4 : qh;
     const __m512i low_nibble = _mm512_set1_epi8(0x0f);
-    const __m512i packed = packed_in != NULL ? *packed_in : quad_gather16(a + qs, bytes);
+    const __m512i packed = packed_in != NULL ? *packed_in : quad_gather16_n(a + qs, bytes, n);
     w.lo = _mm512_and_si512(packed, low_nibble);
     w.hi = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibble);
     if (five_bits && fifth != NULL) {
@@ -134,8 +156,8 @@ QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const u
     } else if (five_bits) {
         /* Bit j of a block's qh is its element j's fifth bit: bits 0-15 go with lo, 16-31 with hi.
            pext gathers the four blocks' halves (every AVX-512 CPU has a fast BMI2; dispatch checks). */
-        const uint64_t ab = quad_load32(a + qh) | (uint64_t)quad_load32(a + bytes + qh) << 32;
-        const uint64_t cd = quad_load32(a + 2 * bytes + qh) | (uint64_t)quad_load32(a + 3 * bytes + qh) << 32;
+        const uint64_t ab = quad_load32_of(a + qh, bytes, 0, n) | (uint64_t)quad_load32_of(a + qh, bytes, 1, n) << 32;
+        const uint64_t cd = quad_load32_of(a + qh, bytes, 2, n) | (uint64_t)quad_load32_of(a + qh, bytes, 3, n) << 32;
         const uint64_t low_halves = 0x0000ffff0000ffffull;
         const uint64_t lo_bits = _pext_u64(ab, low_halves) | _pext_u64(cd, low_halves) << 32;
         const uint64_t hi_bits = _pext_u64(ab, ~low_halves) | _pext_u64(cd, ~low_halves) << 32;
@@ -146,8 +168,8 @@ QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const u
     return w;
 }
 
-QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad(uint32_t type, const uint8_t * a) {
-    return load_weight_quad_of(type, a, NULL, 0, NULL);
+QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad(uint32_t type, const uint8_t * a, int n) {
+    return load_weight_quad_of(type, a, n, NULL, 0, NULL);
 }
 
 /* A group's sixteen weight scales d (and m, for Q4_1/Q5_1) in the group lane order. */
@@ -162,23 +184,24 @@ QUAD_ALWAYS_INLINE struct weight_scales scales_from_halves(uint32_t type, __m512
     return w;
 }
 
-/* The scales of a group whose first n_quads (1-4) quads hold blocks: one dword per block. (A word
+/* The scales of a group whose first n_blocks (1-16) blocks exist: one dword per block. (A word
    permute of the group read in 64-byte pieces was no faster.) */
-QUAD_ALWAYS_INLINE struct weight_scales load_weight_scales(uint32_t type, const uint8_t * group, int n_quads) {
+QUAD_ALWAYS_INLINE struct weight_scales load_weight_scales(uint32_t type, const uint8_t * group, int n_blocks) {
     const size_t bytes = rwkv_quant_block_bytes(type);
     /* The first dword of each block (binary16 d, then m for the affine types), in block order,
-       zero for the quads past the row's end... */
+       zero for the blocks past the row's end... */
     __m128i quads[4];
     for (int j = 0; j < 4; j++) {
-        if (j >= n_quads) {
+        const int n = n_blocks - 4 * j;
+        if (n <= 0) {
             quads[j] = _mm_setzero_si128();
             continue;
         }
         const uint8_t * a = group + 4 * j * bytes;
         __m128i v = _mm_cvtsi32_si128((int)quad_load32(a));
-        v = _mm_insert_epi32(v, (int)quad_load32(a + bytes), 1);
-        v = _mm_insert_epi32(v, (int)quad_load32(a + 2 * bytes), 2);
-        quads[j] = _mm_insert_epi32(v, (int)quad_load32(a + 3 * bytes), 3);
+        v = _mm_insert_epi32(v, (int)quad_load32_of(a, bytes, 1, n), 1);
+        v = _mm_insert_epi32(v, (int)quad_load32_of(a, bytes, 2, n), 2);
+        quads[j] = _mm_insert_epi32(v, (int)quad_load32_of(a, bytes, 3, n), 3);
     }
     __m512i dm = _mm512_castsi128_si512(quads[0]);
     dm = _mm512_inserti32x4(dm, quads[1], 1);
@@ -248,25 +271,26 @@ QUAD_ALWAYS_INLINE __m512i q5_1_group_quad(const struct q5_1_group * group, int 
                                      group->bytes[first + 1]);
 }
 
-/* A group's scales and its n_quads weight quads. */
-QUAD_ALWAYS_INLINE struct weight_scales load_group(uint32_t type, const uint8_t * group, int n_quads,
+/* A group's scales and its n_quads weight quads, of n_blocks blocks in all (4 * n_quads, or fewer
+   where the row ends in a partial quad). */
+QUAD_ALWAYS_INLINE struct weight_scales load_group(uint32_t type, const uint8_t * group, int n_quads, int n_blocks,
                                                    struct weight_quad w[4]) {
     const size_t bytes = rwkv_quant_block_bytes(type);
-    if (type == RWKV_TYPE_Q5_1 && n_quads == 4) {
+    if (type == RWKV_TYPE_Q5_1 && n_blocks == RWKV_ACT_GROUP_BLOCKS) {
         struct fifth_bits fifth;
         const struct q5_1_group loaded = load_q5_1_group(group);
         const struct weight_scales scales = load_q5_1_group_head(&loaded, &fifth);
         for (int j = 0; j < 4; j++) {
             const __m512i packed = q5_1_group_quad(&loaded, j);
-            w[j] = load_weight_quad_of(type, group + 4 * j * bytes, &fifth, j, &packed);
+            w[j] = load_weight_quad_of(type, group + 4 * j * bytes, 4, &fifth, j, &packed);
         }
         return scales;
     }
     /* Scales first: their loads touch the group's lines in ascending order, which the hardware
        prefetchers need (scales after the quads cost Q8_0 decoding from memory 30%). */
-    const struct weight_scales scales = load_weight_scales(type, group, n_quads);
+    const struct weight_scales scales = load_weight_scales(type, group, n_blocks);
     for (int j = 0; j < n_quads; j++) {
-        w[j] = load_weight_quad(type, group + 4 * j * bytes);
+        w[j] = load_weight_quad(type, group + 4 * j * bytes, n_blocks - 4 * j);
     }
     return scales;
 }
@@ -326,11 +350,13 @@ QUAD_ALWAYS_INLINE __m512 scale_block_sums(uint32_t type, __m512i sums, const st
     return acc;
 }
 
-/* One group of weights against n_cols columns: n_quads (1-4) whole quads at `group`, zero after them. */
-QUAD_ALWAYS_INLINE void accumulate_group(uint32_t type, const uint8_t * group, int n_quads, const uint8_t * act,
-                                         size_t act_stride, size_t g, int n_cols, __m512 acc[QUAD_COLS]) {
+/* One group of weights against n_cols columns: n_blocks blocks in n_quads (1-4) quads at `group`,
+   zero after them. */
+QUAD_ALWAYS_INLINE void accumulate_group(uint32_t type, const uint8_t * group, int n_quads, int n_blocks,
+                                         const uint8_t * act, size_t act_stride, size_t g, int n_cols,
+                                         __m512 acc[QUAD_COLS]) {
     struct weight_quad w[4];
-    const struct weight_scales scales = load_group(type, group, n_quads, w);
+    const struct weight_scales scales = load_group(type, group, n_quads, n_blocks, w);
     for (int c = 0; c < n_cols; c++) {
         const struct rwkv_act_group * x = (const struct rwkv_act_group *)(act + c * act_stride) + g;
         __m512i dots[4];
@@ -396,7 +422,7 @@ QUAD_ALWAYS_INLINE __m512i interleaved_sums(const __m512i lo[4], const __m512i h
 QUAD_ALWAYS_INLINE void accumulate_group_interleaved(uint32_t type, const uint8_t * group, const uint8_t * act,
                                                      size_t act_stride, size_t g, __m512 acc[QUAD_COLS]) {
     struct weight_quad w[4];
-    const struct weight_scales scales = load_group(type, group, 4, w);
+    const struct weight_scales scales = load_group(type, group, 4, RWKV_ACT_GROUP_BLOCKS, w);
     __m512i lo[4], hi[4];
     transpose_quads(w[0].lo, w[1].lo, w[2].lo, w[3].lo, lo);
     transpose_quads(w[0].hi, w[1].hi, w[2].hi, w[3].hi, hi);
@@ -408,12 +434,13 @@ QUAD_ALWAYS_INLINE void accumulate_group_interleaved(uint32_t type, const uint8_
 
 /* One group of a tile: interleaved for whole groups of full sequence tiles where the type allows,
    else by quads (a row's partial last group would pay for four quads: rows of 768 ran 30% slower). */
-QUAD_ALWAYS_INLINE void tile_group(uint32_t type, const uint8_t * group, int n_quads, const uint8_t * act,
-                                   size_t act_stride, size_t g, int n_cols, __m512 acc[QUAD_COLS]) {
-    if (n_cols == QUAD_COLS && n_quads == 4 && quad_interleaved(type)) {
+QUAD_ALWAYS_INLINE void tile_group(uint32_t type, const uint8_t * group, int n_quads, int n_blocks,
+                                   const uint8_t * act, size_t act_stride, size_t g, int n_cols,
+                                   __m512 acc[QUAD_COLS]) {
+    if (n_cols == QUAD_COLS && n_blocks == RWKV_ACT_GROUP_BLOCKS && quad_interleaved(type)) {
         accumulate_group_interleaved(type, group, act, act_stride, g, acc);
     } else {
-        accumulate_group(type, group, n_quads, act, act_stride, g, n_cols, acc);
+        accumulate_group(type, group, n_quads, n_blocks, act, act_stride, g, n_cols, acc);
     }
 }
 
@@ -444,23 +471,21 @@ QUAD_ALWAYS_INLINE void quad_tile_groups(uint32_t type, const struct rwkv_matrix
         }
         const size_t left = n_blocks - g * RWKV_ACT_GROUP_BLOCKS;
         if (left >= RWKV_ACT_GROUP_BLOCKS) {
-            tile_group(type, group, 4, act, act_stride, g, n_cols, acc);
+            tile_group(type, group, 4, RWKV_ACT_GROUP_BLOCKS, act, act_stride, g, n_cols, acc);
         } else if (left % 4 == 0) {
             /* The row's last group, with fewer quads (a constant each, so they stay in registers). */
             if (left == 4) {
-                tile_group(type, group, 1, act, act_stride, g, n_cols, acc);
+                tile_group(type, group, 1, 4, act, act_stride, g, n_cols, acc);
             } else if (left == 8) {
-                tile_group(type, group, 2, act, act_stride, g, n_cols, acc);
+                tile_group(type, group, 2, 8, act, act_stride, g, n_cols, acc);
             } else {
-                tile_group(type, group, 3, act, act_stride, g, n_cols, acc);
+                tile_group(type, group, 3, 12, act, act_stride, g, n_cols, acc);
             }
         } else {
-            /* ...ending in a partial quad (rows of n_in not a multiple of 128): from a copy padded
-               with zero blocks (zero scales, no contribution). */
-            uint8_t padded[RWKV_ACT_GROUP_BLOCKS * 34];
-            memset(padded, 0, sizeof padded);
-            memcpy(padded, group, left * bytes);
-            tile_group(type, padded, (int)((left + 3) / 4), act, act_stride, g, n_cols, acc);
+            /* ...ending in a partial quad (rows of n_in not a multiple of 128): the blocks past the
+               row's end read as zeros (zero scales: no contribution). A zero-padded copy of the
+               group cost more than the product itself on rows of 32-96 inputs (v7's LoRAs). */
+            tile_group(type, group, (int)((left + 3) / 4), (int)left, act, act_stride, g, n_cols, acc);
         }
     }
 }
@@ -529,15 +554,15 @@ QUAD_ALWAYS_INLINE void quad_tile_slice(uint32_t type, const struct rwkv_matrix 
  * memory on the machine measured, with or without software prefetches.)
  */
 QUAD_ALWAYS_INLINE void decode_group_pair(uint32_t type, const uint8_t * group0, const uint8_t * group1, int n_quads,
-                                          const struct rwkv_act_group * x, __m512 acc[2]) {
+                                          int n_blocks, const struct rwkv_act_group * x, __m512 acc[2]) {
     const size_t bytes = rwkv_quant_block_bytes(type);
-    const struct weight_scales scales0 = load_weight_scales(type, group0, n_quads);
-    const struct weight_scales scales1 = load_weight_scales(type, group1, n_quads);
+    const struct weight_scales scales0 = load_weight_scales(type, group0, n_blocks);
+    const struct weight_scales scales1 = load_weight_scales(type, group1, n_blocks);
     __m512i dots0[4], dots1[4];
     for (int j = 0; j < 4; j++) {
         if (j < n_quads) {
-            const struct weight_quad w0 = load_weight_quad(type, group0 + 4 * j * bytes);
-            const struct weight_quad w1 = load_weight_quad(type, group1 + 4 * j * bytes);
+            const struct weight_quad w0 = load_weight_quad(type, group0 + 4 * j * bytes, n_blocks - 4 * j);
+            const struct weight_quad w1 = load_weight_quad(type, group1 + 4 * j * bytes, n_blocks - 4 * j);
             dots0[j] = quad_dot(type, &w0, &x->quads[j]);
             dots1[j] = quad_dot(type, &w1, &x->quads[j]);
         } else {
@@ -562,21 +587,17 @@ QUAD_ALWAYS_INLINE void decode_pair(uint32_t type, const struct rwkv_matrix * m,
         const uint8_t * group0 = weights0 + g * group_bytes;
         const uint8_t * group1 = weights1 + g * group_bytes;
         const size_t left = n_blocks - g * RWKV_ACT_GROUP_BLOCKS;
-        /* The last group as in quad_tile: fewer quads as constants, or zero-padded copies. */
+        /* The last group as in quad_tile: fewer quads as constants, or a partial last quad. */
         if (left >= RWKV_ACT_GROUP_BLOCKS) {
-            decode_group_pair(type, group0, group1, 4, x + g, acc);
+            decode_group_pair(type, group0, group1, 4, RWKV_ACT_GROUP_BLOCKS, x + g, acc);
         } else if (left == 4) {
-            decode_group_pair(type, group0, group1, 1, x + g, acc);
+            decode_group_pair(type, group0, group1, 1, 4, x + g, acc);
         } else if (left == 8) {
-            decode_group_pair(type, group0, group1, 2, x + g, acc);
+            decode_group_pair(type, group0, group1, 2, 8, x + g, acc);
         } else if (left == 12) {
-            decode_group_pair(type, group0, group1, 3, x + g, acc);
+            decode_group_pair(type, group0, group1, 3, 12, x + g, acc);
         } else {
-            uint8_t padded[2][RWKV_ACT_GROUP_BLOCKS * 34];
-            memset(padded, 0, sizeof padded);
-            memcpy(padded[0], group0, left * bytes);
-            memcpy(padded[1], group1, left * bytes);
-            decode_group_pair(type, padded[0], padded[1], (int)((left + 3) / 4), x + g, acc);
+            decode_group_pair(type, group0, group1, (int)((left + 3) / 4), (int)left, x + g, acc);
         }
     }
     y[row0] = quad_sum512(acc[0]);
