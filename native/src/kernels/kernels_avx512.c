@@ -266,8 +266,8 @@ ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w
  * 4 x 4 tiles take two passes over each L2 tile of rows instead, the second from L2. Each row and
  * column is still one accumulator taking its elements in order: the tiles' bits. One thread, in
  * one process alternating with the tiles: the 65536 x 1024 FP16 head 47-49 -> 53-55 GMAC/s; batch
- * of 8, v7 0.4B Q5_1 +4.8-5.7%, FP16 +10%. Rows of 2048 (64 KiB of activations) ran 3-6% slower
- * this way, from L2.
+ * of 8, v7 0.4B Q5_1 +5.8%, FP16 +13%, v7 0.1B Q5_1 +12.6%. Rows of 2048 (64 KiB of activations)
+ * ran 3-6% slower this way, from L2, also in chunks kept in L1.
  */
 #define BATCH_COLS 8
 #define BATCH_PREFETCH_BYTES 2048

@@ -22,8 +22,8 @@ static void round_to_fp16(const float * x, size_t n, float * out);
 
 /*
  * rwkv_act_group_interleave with vector registers: interleaved[k]'s 128-bit lane L is the 4 x 4
- * dword transpose of the quads' lanes L (dword 4L + j = quads[j]'s dword 4L + k). Byte by byte
- * it was a tenth of a batch's conversions.
+ * dword transpose of the quads' lanes L (dword 4L + j = quads[j]'s dword 4L + k), done in
+ * registers instead of 128 four-byte copies (one thread, batch of 8 v7 0.4B Q5_1: +0.9%).
  */
 static void interleave_group(struct rwkv_act_group * group) {
 #ifdef __AVX512F__

@@ -88,7 +88,7 @@ QUAD_ALWAYS_INLINE __m512i quad_gather16_n(const uint8_t * p, size_t block_bytes
     return v;
 }
 
-/* Block k's dword at offset, if the quad has that block (k < n), else 0. */
+/* The dword at a + k * block_bytes if the quad has block k (k < n), else 0. */
 QUAD_ALWAYS_INLINE uint32_t quad_load32_of(const uint8_t * a, size_t block_bytes, int k, int n) {
     return k < n ? quad_load32(a + k * block_bytes) : 0;
 }
@@ -214,15 +214,6 @@ QUAD_ALWAYS_INLINE struct weight_scales load_weight_scales(uint32_t type, const 
     return scales_from_halves(type, _mm512_permutexvar_epi16(_mm512_loadu_si512(order), dm));
 }
 
-/*
- * A whole Q5_1 group's scales and fifth bits from six 64-byte loads: block b's d, m and qh are
- * the qword at byte 24b, so two permutes per eight blocks gather them, one word permute puts the
- * scales in the group lane order and another lines the qh halves up as the quads' byte masks.
- * The scalar way (four loads, pext and kmov per quad) took a fifth of a sequence tile's time;
- * this way, one thread, Q5_1 512 x 2048 from L2, 8 columns: 117.7 -> 123.9 GMAC/s, 64 columns:
- * 116.2 -> 121.5 (best of five alternating); v7 0.4B Q5_1 batch-8 126.4 / 133.3 and 127.7 / 133.2
- * tok/s. Decoding keeps the scalar way: from memory it measured no faster in the engine.
- */
 /* A whole Q5_1 group: 16 blocks of 24 bytes, six 64-byte loads. */
 struct q5_1_group {
     __m512i bytes[6];
@@ -236,6 +227,15 @@ QUAD_ALWAYS_INLINE struct q5_1_group load_q5_1_group(const uint8_t * group) {
     return g;
 }
 
+/*
+ * A whole Q5_1 group's scales and fifth bits from six 64-byte loads: block b's d, m and qh are
+ * the qword at byte 24b, so two permutes per eight blocks gather them, one word permute puts the
+ * scales in the group lane order and another lines the qh halves up as the quads' byte masks.
+ * The scalar way (four loads, pext and kmov per quad) took a fifth of a sequence tile's time;
+ * this way, one thread, Q5_1 512 x 2048 from L2, 8 columns: 117.7 -> 123.9 GMAC/s, 64 columns:
+ * 116.2 -> 121.5 (best of five alternating); v7 0.4B Q5_1 batch-8 126.4 / 133.3 and 127.7 / 133.2
+ * tok/s. Decoding keeps the scalar way: from memory it measured no faster in the engine.
+ */
 QUAD_ALWAYS_INLINE struct weight_scales load_q5_1_group_head(const struct q5_1_group * group,
                                                              struct fifth_bits * fifth) {
     static const uint64_t first_six[8] = { 0, 3, 6, 9, 12, 15, 0, 0 };
