@@ -28,20 +28,19 @@
 
 #include "kernels.h"
 
-#if defined(_MSC_VER) && !defined(__clang__)
-#include <xmmintrin.h>
-#define RWKV_PREFETCH_L2(p) _mm_prefetch((const char *)(p), _MM_HINT_T1)
-#else
-#define RWKV_PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
-#endif
-
-/* What one tile call asks for: step_bytes from next on at each of its steps of 16 elements. */
+/*
+ * What one tile call asks for: in sequence mode, step_bytes from next on at each of its steps of
+ * 16 elements; in decoding (one column), each of the tile's own rows rows_ahead bytes ahead of
+ * where it reads (RWKV_DECODE_PREFETCH_BYTES, kernels.h), or 0 for none.
+ */
 struct rwkv_tile_prefetch {
     const char * next;
     size_t step_bytes;
+    size_t rows_ahead;
 };
 
-#define RWKV_NO_TILE_PREFETCH ((struct rwkv_tile_prefetch){ NULL, 0 })
+#define RWKV_NO_TILE_PREFETCH ((struct rwkv_tile_prefetch){ NULL, 0, 0 })
+#define RWKV_DECODE_TILE_PREFETCH ((struct rwkv_tile_prefetch){ NULL, 0, RWKV_DECODE_PREFETCH_BYTES })
 
 /* One step of a tile call. */
 static inline void rwkv_tile_prefetch_step(struct rwkv_tile_prefetch * prefetch) {
@@ -49,6 +48,16 @@ static inline void rwkv_tile_prefetch_step(struct rwkv_tile_prefetch * prefetch)
         RWKV_PREFETCH_L2(prefetch->next + offset);
     }
     prefetch->next += prefetch->step_bytes;
+}
+
+/* Decoding's share of a step: the rows' lines rows_ahead bytes past offset, each line once. */
+static inline void rwkv_tile_prefetch_rows(const struct rwkv_tile_prefetch * prefetch, const uint8_t * const * rows,
+                                           int n_rows, size_t offset) {
+    if (prefetch->rows_ahead != 0 && offset % 64 == 0) {
+        for (int r = 0; r < n_rows; r++) {
+            RWKV_PREFETCH_L1(rows[r] + offset + prefetch->rows_ahead);
+        }
+    }
 }
 
 #define RWKV_FLOAT_SLICE 2048

@@ -105,9 +105,13 @@ ALWAYS_INLINE void float_tile_span(uint32_t type, const struct rwkv_matrix * w, 
     for (int c = 0; c < n_cols; c++) {
         cols[c] = (const float *)(act + c * act_stride);
     }
+    const size_t element_bytes = type == RWKV_TYPE_FP16 ? 2 : 4;
     size_t i = span.begin;
     for (; i + 16 <= span.end; i += 16) {
         rwkv_tile_prefetch_step(&prefetch);
+        if (n_cols == 1) {
+            rwkv_tile_prefetch_rows(&prefetch, rows, n_rows, i * element_bytes);
+        }
         /* Elements i..i+7 into the first accumulators, then i+8..i+15 into the second: one
            eighth of the inputs per column live at a time. */
         __m256 x[TILE_MAX_COLS];
@@ -241,13 +245,14 @@ ALWAYS_INLINE void float_decode_chunked(uint32_t type, const struct rwkv_matrix 
 /*
  * Decoding rows whose activations fit L1: two rows per pass, half the range apart, each summed as
  * every tile sums one row and one column, so the bits are the same. Two sequential streams keep
- * more reads in flight than one (kernels_avx512.c has the numbers).
+ * more reads in flight than one (kernels_avx512.c has the numbers), and both are prefetched
+ * ahead (RWKV_DECODE_PREFETCH_BYTES).
  */
 ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
                                      const float * x, float * y) {
     const size_t half = (row_end - row_begin) / 2;
     for (size_t r = row_begin; r < row_begin + half; r++) {
-        float_tile_rows(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0, RWKV_NO_TILE_PREFETCH);
+        float_tile_rows(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0, RWKV_DECODE_TILE_PREFETCH);
     }
     if ((row_end - row_begin) % 2 != 0) {
         float_tile(type, w, row_end - 1, 1, (const uint8_t *)x, 0, 1, y, 0);

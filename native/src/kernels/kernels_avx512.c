@@ -127,9 +127,13 @@ ALWAYS_INLINE void float_tile_span(uint32_t type, const struct rwkv_matrix * w, 
     for (int c = 0; c < n_cols; c++) {
         cols[c] = (const float *)(act + c * act_stride);
     }
+    const size_t element_bytes = type == RWKV_TYPE_FP16 ? 2 : 4;
     size_t i = span.begin;
     for (; i + 16 <= span.end; i += 16) {
         rwkv_tile_prefetch_step(&prefetch);
+        if (n_cols == 1) {
+            rwkv_tile_prefetch_rows(&prefetch, rows, n_rows, i * element_bytes);
+        }
         __m512 x[SEQ_COLS];
         for (int c = 0; c < n_cols; c++) {
             x[c] = _mm512_loadu_ps(cols[c] + i);
@@ -246,13 +250,15 @@ ALWAYS_INLINE void float_decode_chunked(uint32_t type, const struct rwkv_matrix 
  * every tile sums one row and one column (one accumulator, elements in order), so the bits are
  * the same. Two sequential streams keep more reads in flight than one: over the 65536 x 1024 FP16
  * head, one thread, 13.4 -> 16.4 GB/s where a plain sum of the same bytes read 18-19 (two
- * neighbouring rows per pass read as slowly as one row).
+ * neighbouring rows per pass read as slowly as one row). Both rows are also prefetched ahead
+ * (RWKV_DECODE_PREFETCH_BYTES).
  */
 ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
                                      const float * x, float * y) {
     const size_t half = (row_end - row_begin) / 2;
+    const struct rwkv_float_span whole = { 0, w->n_in, NULL };
     for (size_t r = row_begin; r < row_begin + half; r++) {
-        float_tile_rows(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0);
+        float_tile_span(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0, RWKV_DECODE_TILE_PREFETCH, whole);
     }
     if ((row_end - row_begin) % 2 != 0) {
         float_tile(type, w, row_end - 1, 1, (const uint8_t *)x, 0, 1, y, 0);
@@ -262,7 +268,7 @@ ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w
 /*
  * Batches of eight columns (eight sessions decoding together) whose activations fit L1: two rows
  * half the range apart at a time against all eight columns, 16 accumulators, each weight read
- * once as it streams from memory, with a prefetch BATCH_PREFETCH_BYTES ahead in both rows. The
+ * once as it streams from memory, with a prefetch RWKV_DECODE_PREFETCH_BYTES ahead in both rows. The
  * 4 x 4 tiles take two passes over each L2 tile of rows instead, the second from L2. Each row and
  * column is still one accumulator taking its elements in order: the tiles' bits. One thread, in
  * one process alternating with the tiles: the 65536 x 1024 FP16 head 47-49 -> 53-55 GMAC/s; batch
@@ -270,7 +276,6 @@ ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w
  * ran 3-6% slower this way, from L2, also in chunks kept in L1.
  */
 #define BATCH_COLS 8
-#define BATCH_PREFETCH_BYTES 2048
 
 ALWAYS_INLINE void float_batch_pair(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step,
                                     const uint8_t * act, size_t act_stride, float * y, size_t y_stride) {
@@ -286,8 +291,8 @@ ALWAYS_INLINE void float_batch_pair(uint32_t type, const struct rwkv_matrix * w,
     const size_t element_bytes = type == RWKV_TYPE_FP16 ? 2 : 4;
     for (; i + 16 <= n; i += 16) {
         if (i * element_bytes % 64 == 0) {
-            _mm_prefetch((const char *)rows[0] + i * element_bytes + BATCH_PREFETCH_BYTES, _MM_HINT_T0);
-            _mm_prefetch((const char *)rows[1] + i * element_bytes + BATCH_PREFETCH_BYTES, _MM_HINT_T0);
+            _mm_prefetch((const char *)rows[0] + i * element_bytes + RWKV_DECODE_PREFETCH_BYTES, _MM_HINT_T0);
+            _mm_prefetch((const char *)rows[1] + i * element_bytes + RWKV_DECODE_PREFETCH_BYTES, _MM_HINT_T0);
         }
         const __m512 w0 = load_weights(type, rows[0], i);
         const __m512 w1 = load_weights(type, rows[1], i);

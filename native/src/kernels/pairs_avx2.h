@@ -329,7 +329,8 @@ ALWAYS_INLINE void decode_group_pair(uint32_t type, const uint8_t * group0, cons
 /*
  * Decoding reads two rows per pass, half the thread's slice apart: each activation load serves
  * both, and the slice is read as two sequential streams (two neighbouring rows per pass read
- * slower from memory, as on AVX-512: quads_avx512.h). Each row's arithmetic is quant_tile's.
+ * slower from memory, as on AVX-512: quads_avx512.h), each prefetched ahead. Each row's
+ * arithmetic is quant_tile's.
  */
 ALWAYS_INLINE void decode_pair(uint32_t type, const struct rwkv_matrix * w, size_t row0, size_t row1,
                                const uint8_t * act, float * y) {
@@ -339,7 +340,10 @@ ALWAYS_INLINE void decode_pair(uint32_t type, const struct rwkv_matrix * w, size
     const struct rwkv_act_group * x = (const struct rwkv_act_group *)act;
     __m256 acc[2][2] = { { _mm256_setzero_ps(), _mm256_setzero_ps() }, { _mm256_setzero_ps(), _mm256_setzero_ps() } };
     uint8_t padded[2][RWKV_ACT_GROUP_BLOCKS * 34];
+    const size_t group_bytes = RWKV_ACT_GROUP_BLOCKS * rwkv_quant_block_bytes(type);
     for (size_t g = 0; g < row_groups(w); g++) {
+        rwkv_decode_prefetch(weights0 + g * group_bytes, group_bytes);
+        rwkv_decode_prefetch(weights1 + g * group_bytes, group_bytes);
         const struct row_group group0 = row_group_at(type, weights0, n_blocks, g, padded[0]);
         const struct row_group group1 = row_group_at(type, weights1, n_blocks, g, padded[1]);
         switch (group0.n_quads) {

@@ -573,7 +573,7 @@ QUAD_ALWAYS_INLINE void decode_group_pair(uint32_t type, const uint8_t * group0,
     acc[1] = scale_block_sums(type, block_sums(dots1[0], dots1[1], dots1[2], dots1[3]), &scales1, x, acc[1]);
 }
 
-/* Rows row0 and row1 against one activation column. */
+/* Rows row0 and row1 against one activation column, each prefetched ahead. */
 QUAD_ALWAYS_INLINE void decode_pair(uint32_t type, const struct rwkv_matrix * m, size_t row0, size_t row1,
                                     const uint8_t * act, float * y) {
     const size_t bytes = rwkv_quant_block_bytes(type);
@@ -586,6 +586,8 @@ QUAD_ALWAYS_INLINE void decode_pair(uint32_t type, const struct rwkv_matrix * m,
     for (size_t g = 0; g * RWKV_ACT_GROUP_BLOCKS < n_blocks; g++) {
         const uint8_t * group0 = weights0 + g * group_bytes;
         const uint8_t * group1 = weights1 + g * group_bytes;
+        rwkv_decode_prefetch(group0, group_bytes);
+        rwkv_decode_prefetch(group1, group_bytes);
         const size_t left = n_blocks - g * RWKV_ACT_GROUP_BLOCKS;
         /* The last group as in quad_tile: fewer quads as constants, or a partial last quad. */
         if (left >= RWKV_ACT_GROUP_BLOCKS) {
