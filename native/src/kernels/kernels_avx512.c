@@ -277,6 +277,15 @@ ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w
  */
 #define BATCH_COLS 8
 
+/* Keeps an activation vector in a register for both rows' FMAs. GCC otherwise folds its load into
+   each of them, and the pair's eighteen loads per step, not its sixteen FMAs, set its pace: 65536 x
+   1024 FP16 from L2, 64.5 -> 75.9 GMAC/s; batch of 8, one thread, v7 0.4B FP16 +6.9%, Q5_1 +4.4%. */
+#if defined(__GNUC__) || defined(__clang__)
+#define IN_REGISTER(v) __asm__("" : "+v"(v))
+#else
+#define IN_REGISTER(v) ((void)0)
+#endif
+
 ALWAYS_INLINE void float_batch_pair(uint32_t type, const struct rwkv_matrix * w, size_t row, size_t row_step,
                                     const uint8_t * act, size_t act_stride, float * y, size_t y_stride) {
     const size_t n = w->n_in;
@@ -297,7 +306,8 @@ ALWAYS_INLINE void float_batch_pair(uint32_t type, const struct rwkv_matrix * w,
         const __m512 w0 = load_weights(type, rows[0], i);
         const __m512 w1 = load_weights(type, rows[1], i);
         for (int c = 0; c < BATCH_COLS; c++) {
-            const __m512 x = _mm512_loadu_ps(cols[c] + i);
+            __m512 x = _mm512_loadu_ps(cols[c] + i);
+            IN_REGISTER(x);
             acc[0][c] = _mm512_fmadd_ps(w0, x, acc[0][c]);
             acc[1][c] = _mm512_fmadd_ps(w1, x, acc[1][c]);
         }
