@@ -15,6 +15,7 @@
 #include "float_tiling.h"
 #include "kernels.h"
 #include "quant_blocks.h"
+#include "reduce_avx512.h"
 
 #define QUAD_DOT_VNNI 0
 #include "quads_avx512.h"
@@ -34,58 +35,8 @@ const struct quad_tiles * rwkv_avx512_vnni_quad_tiles(uint32_t type);
 /* Weight bytes per row tile in sequence mode: well inside L2 with the activations beside it. */
 #define TILE_BYTES (64 * 1024)
 
-static float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-static float hsum512(__m512 v) {
-    return hsum256(_mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)));
-}
-
-/*
- * The sums of a 4 x 4 tile's sixteen accumulators at once, each added in hsum512's order (lane i +
- * lane i+8, then i + i+4, then i + i+2, then i + i+1), so every element keeps its bits whatever
- * the tile's shape. 30 shuffles and 15 adds instead of sixteen separate reductions: on rows of 768
- * those were a tenth of the tile's instructions. Lane 4c + r of the result is acc[r][c].
- */
-ALWAYS_INLINE __m512 pair_halves(__m512 a, __m512 b) {
-    return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
-                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
-}
-
-ALWAYS_INLINE __m512 pair_quarters(__m512 a, __m512 b) {
-    return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
-                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
-}
-
-ALWAYS_INLINE __m512 pair_lane_halves(__m512 a, __m512 b) {
-    return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
-                         _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
-}
-
-ALWAYS_INLINE __m512 pair_lanes(__m512 a, __m512 b) {
-    return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
-                         _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
-}
-
+/* hsum512_x16 (reduce_avx512.h) puts v[4 * r + c] in lane 4 * c + r: a 4 x 4 tile's sums. */
 _Static_assert(TILE_ROWS == 4 && SEQ_COLS == 4, "hsum512_x16 reduces a 4 x 4 tile");
-
-ALWAYS_INLINE __m512 hsum512_x16(const __m512 v[16]) {
-    __m512 halves[8], quarters[4], pairs[2];
-    for (int i = 0; i < 8; i++) {
-        halves[i] = pair_halves(v[2 * i], v[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        quarters[i] = pair_quarters(halves[2 * i], halves[2 * i + 1]);
-    }
-    for (int i = 0; i < 2; i++) {
-        pairs[i] = pair_lane_halves(quarters[2 * i], quarters[2 * i + 1]);
-    }
-    return pair_lanes(pairs[0], pairs[1]);
-}
 
 /* ---- FP32 and FP16 weights (activations are float32 either way) ---------------------------- */
 

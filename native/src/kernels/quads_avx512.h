@@ -23,6 +23,7 @@
 
 #include "data_types.h"
 #include "kernels.h"
+#include "reduce_avx512.h"
 
 #define QUAD_ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -328,13 +329,6 @@ QUAD_ALWAYS_INLINE __m512i block_sums(__m512i d0, __m512i d1, __m512i d2, __m512
     return _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
 }
 
-QUAD_ALWAYS_INLINE float quad_sum512(__m512 v) {
-    __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-    s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-    return _mm_cvtss_f32(_mm_add_ss(s4, _mm_movehdup_ps(s4)));
-}
-
 /* acc + d_w * d_x * (sums - offsets) (+ m_w * s_x for Q4_1/Q5_1): a group's float work per row and
    column, the same in every tile so that every tile gives the same bits. */
 QUAD_ALWAYS_INLINE __m512 scale_block_sums(uint32_t type, __m512i sums, const struct weight_scales * scales,
@@ -502,7 +496,7 @@ QUAD_ALWAYS_INLINE void quad_tile(uint32_t type, const struct rwkv_matrix * m, s
        44.5 -> 61.1 GMAC/s; Q5_1 1024 x 65536: 56.3 -> 62.3). */
     quad_tile_groups(type, m, row, act, act_stride, n_cols, 0, quad_row_groups(m), n_cols == QUAD_COLS, acc);
     for (int c = 0; c < n_cols; c++) {
-        y[c * y_stride + row] = quad_sum512(acc[c]);
+        y[c * y_stride + row] = hsum512(acc[c]);
     }
 }
 
@@ -537,7 +531,7 @@ QUAD_ALWAYS_INLINE void quad_tile_slice(uint32_t type, const struct rwkv_matrix 
     }
     if (g_end == quad_row_groups(m)) {
         for (int c = 0; c < QUAD_COLS; c++) {
-            y[c * y_stride + row] = quad_sum512(acc[c]);
+            y[c * y_stride + row] = hsum512(acc[c]);
         }
     } else {
         for (int c = 0; c < QUAD_COLS; c++) {
@@ -602,8 +596,8 @@ QUAD_ALWAYS_INLINE void decode_pair(uint32_t type, const struct rwkv_matrix * m,
             decode_group_pair(type, group0, group1, (int)((left + 3) / 4), (int)left, x + g, acc);
         }
     }
-    y[row0] = quad_sum512(acc[0]);
-    y[row1] = quad_sum512(acc[1]);
+    y[row0] = hsum512(acc[0]);
+    y[row1] = hsum512(acc[1]);
 }
 
 QUAD_ALWAYS_INLINE void decode_rows(uint32_t type, const struct rwkv_matrix * m, size_t row_begin, size_t row_end,
