@@ -229,8 +229,9 @@ ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w
 #define BATCH_COLS 8
 
 /* Keeps an activation vector in a register for both rows' FMAs. GCC otherwise folds its load into
-   each of them, and the pair's eighteen loads per step, not its sixteen FMAs, set its pace: 65536 x
-   1024 FP16 from L2, 64.5 -> 75.9 GMAC/s; batch of 8, one thread, v7 0.4B FP16 +6.9%, Q5_1 +4.4%. */
+   each of them, and the pair's eighteen loads per step, not its sixteen FMAs, set its pace: 256 x
+   1024 FP16 (from L2) 64.5 -> 75.9 GMAC/s, 65536 x 1024 (from memory) 56-58 -> 60-64; batch of 8,
+   one thread, v7 0.4B FP16 +6.9%, Q5_1 +4.4%. */
 #if defined(__GNUC__) || defined(__clang__)
 #define IN_REGISTER(v) __asm__("" : "+v"(v))
 #else
