@@ -39,4 +39,12 @@ void rwkv_wkv5(struct rwkv_compute * compute, const struct rwkv_columns * column
 void rwkv_wkv7(struct rwkv_compute * compute, const struct rwkv_columns * columns, uint32_t layer, const float * r,
                const float * w, const float * k, const float * v, const float * kk, const float * a, float * out);
 
+/* One token of one v7 head of size S: sixteen state rows at a time where S allows, else row by row.
+   Both give the same bits; the tests hold the first to the second. state, out and the inputs are
+   separate buffers. */
+void rwkv_wkv7_head(size_t S, const float * r, const float * w, const float * k, const float * v, const float * kk,
+                    const float * a, float * state, float * out);
+void rwkv_wkv7_head_by_rows(size_t S, const float * r, const float * w, const float * k, const float * v,
+                            const float * kk, const float * a, float * state, float * out);
+
 #endif
