@@ -295,11 +295,28 @@ const struct quant_tiles * rwkv_avx2_vnni_quant_tiles(uint32_t type);
 /* Rows of a sliced tile, whose partial sums wait on the stack: 64 x 512 bytes. */
 #define SLICED_TILE_ROWS 64
 
+/* A batch of QUANT_COLS sessions: whole rows in two streams half the range apart, as in
+   kernels_avx512.c (each row is read once; one stream left the products waiting on memory). */
+static void quantized_batch_rows(const struct quant_tiles * tiles, const struct rwkv_matrix * w, const uint8_t * act,
+                                 size_t act_stride, float * y, size_t y_stride, size_t row_begin, size_t row_end) {
+    const size_t n = row_end - row_begin, half = (n + 1) / 2, n_groups = row_groups(w);
+    for (size_t i = 0; i < half; i++) {
+        tiles->many_cols(w, row_begin + i, act, act_stride, 0, n_groups, NULL, y, y_stride);
+        if (half + i < n) {
+            tiles->many_cols(w, row_begin + half + i, act, act_stride, 0, n_groups, NULL, y, y_stride);
+        }
+    }
+}
+
 static void quantized_matmul(const struct quant_tiles * tiles, const struct rwkv_matrix * w, const uint8_t * act,
                              size_t act_stride, size_t n_cols, float * y, size_t y_stride, size_t row_begin,
                              size_t row_end) {
     if (n_cols == 1) {
         tiles->decode_rows(w, row_begin, row_end, act, y);
+        return;
+    }
+    if (n_cols == QUANT_COLS) {
+        quantized_batch_rows(tiles, w, act, act_stride, y, y_stride, row_begin, row_end);
         return;
     }
     size_t tile_rows = TILE_BYTES / (w->row_bytes + 1);
