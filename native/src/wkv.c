@@ -202,7 +202,7 @@ static inline __attribute__((always_inline)) void wkv7_head_blocked(size_t S, co
     }
 }
 
-/* Head size 64 (every released v7 model) as a constant, so the key-channel loops unroll. */
+/* Head size 64 (every released v7 model), its loop bounds known at compile time. */
 RWKV_VECTOR_CLONES
 static void wkv7_head_64(const float * restrict r, const float * restrict w, const float * restrict k,
                          const float * restrict v, const float * restrict kk, const float * restrict a,

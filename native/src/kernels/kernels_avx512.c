@@ -357,8 +357,8 @@ static const struct rwkv_float_tiles * tiles_for(uint32_t type) {
  * In prompts, long rows are multiplied in slices of at most four groups (2048 inputs) across a
  * tile's rows, so that the slice's activations for QUAD_COLS columns (8 x 4 x 704 bytes read) stay
  * in L1 while the rows stream past; a whole row of 4096 or more inputs read them from L2 for every
- * row. Rows of up to six groups fit whole. One thread, eight columns, rows of 4096 (v7 0.4B's FFN
- * value matrix, Q5_1): 67 -> 84 GMAC/s with packed activations (ops.c).
+ * row. Rows of up to six groups fit whole. Measured when batches of eight took this path too (one
+ * thread, rows of 4096, v7 0.4B's FFN value matrix, Q5_1): 67 -> 84 GMAC/s with packed activations.
  */
 #define SLICE_MAX_GROUPS 4
 #define SLICE_MIN_ROW_GROUPS 8
