@@ -430,6 +430,9 @@ static void test_matmul_shapes(void) {
                groups and a partial one, and more rows than one sliced tile holds. */
             test_case(TYPES[t], 4192, 17, 9);
             test_case(TYPES[t], 4096, 65, 8);
+            /* A batch of eight columns over rows of whole groups and a partial one, taken four
+               rows at a time group by group (AVX-512), with two, one and three rows left over. */
+            test_case(TYPES[t], 4192, 11, 8);
         } else {
             /* Float rows multiplied in slices (AVX-512, 16 columns or more): four column passes
                and two columns left over, a partial last slice, more rows than one sliced tile

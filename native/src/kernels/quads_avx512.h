@@ -38,14 +38,17 @@ typedef void (*quad_slice_fn)(const struct rwkv_matrix * w, size_t row, const ui
                               size_t g_begin, size_t g_end, float * partial, float * y, size_t y_stride);
 typedef void (*quad_rows_fn)(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const uint8_t * act,
                              float * y);
+typedef void (*quad_batch_fn)(const struct rwkv_matrix * w, const size_t * rows, int n_rows, const uint8_t * act,
+                              size_t act_stride, float * y, size_t y_stride);
 
 /* A type's tiles: QUAD_COLS columns, or one; QUAD_COLS columns over a slice of a row's groups;
-   and decoding's loop over rows (one call per thread's share of rows, not per row: short rows made
-   the call and its set-up a tenth of the work). */
+   decoding's loop over rows (one call per thread's share of rows, not per row: short rows made
+   the call and its set-up a tenth of the work); and a batch's few rows at once, group by group. */
 struct quad_tiles {
     quad_tile_fn many_cols, one_col;
     quad_slice_fn many_cols_slice;
     quad_rows_fn decode_rows;
+    quad_batch_fn batch_rows;
 };
 
 /*
@@ -547,6 +550,67 @@ QUAD_ALWAYS_INLINE void quad_tile_slice(uint32_t type, const struct rwkv_matrix 
 }
 
 /*
+ * A batch's rows (up to QUAD_BATCH_ROWS) against QUAD_COLS columns, group by group: each group's
+ * activations, read from L2 where a row's outgrow L1, then serve every row from L1. Each row's
+ * sums wait in memory between groups and take their groups in order: quad_tile's bits. (Two
+ * rows' sixteen accumulators left in registers made GCC spill the group's work instead: rows of
+ * 1024, 15% slower.) A row's partial last group comes after its whole groups, as in quad_tile.
+ */
+#define QUAD_BATCH_ROWS 4
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SUMS_IN_MEMORY() __asm__ volatile("" ::: "memory")
+#else
+#define SUMS_IN_MEMORY() ((void)0)
+#endif
+
+/* Group g of one row, whole or the row's partial last, continuing the row's sums. */
+QUAD_ALWAYS_INLINE void quad_batch_group(uint32_t type, const struct rwkv_matrix * m, size_t row, const uint8_t * act,
+                                         size_t act_stride, size_t g, bool whole, float * sums) {
+    __m512 acc[QUAD_COLS];
+    for (int c = 0; c < QUAD_COLS; c++) {
+        acc[c] = _mm512_loadu_ps(sums + 16 * c);
+    }
+    if (whole) {
+        /* Its tile directly, without quad_tile_groups' checks for a short last group. */
+        const size_t group_bytes = RWKV_ACT_GROUP_BLOCKS * rwkv_quant_block_bytes(type);
+        const uint8_t * group = m->data + row * m->row_bytes + g * group_bytes;
+        prefetch_l2(group + PREFETCH_ROWS_AHEAD * m->row_bytes, group_bytes);
+        tile_group(type, group, 4, RWKV_ACT_GROUP_BLOCKS, act, act_stride, g, QUAD_COLS, acc);
+    } else {
+        quad_tile_groups(type, m, row, act, act_stride, QUAD_COLS, g, g + 1, true, acc);
+    }
+    for (int c = 0; c < QUAD_COLS; c++) {
+        _mm512_storeu_ps(sums + 16 * c, acc[c]);
+    }
+    SUMS_IN_MEMORY();
+}
+
+QUAD_ALWAYS_INLINE void quad_batch_rows(uint32_t type, const struct rwkv_matrix * m, const size_t * rows, int n_rows,
+                                        const uint8_t * act, size_t act_stride, float * y, size_t y_stride) {
+    const size_t n_groups = quad_row_groups(m);
+    const size_t n_whole = m->n_in / (RWKV_QK * RWKV_ACT_GROUP_BLOCKS);
+    /* Unaligned accesses only: GCC for Windows does not align the stack beyond 16 bytes. */
+    float sums[QUAD_BATCH_ROWS][QUAD_COLS * 16];
+    memset(sums, 0, sizeof sums);
+    for (size_t g = 0; g < n_whole; g++) {
+        for (int r = 0; r < n_rows; r++) {
+            quad_batch_group(type, m, rows[r], act, act_stride, g, true, sums[r]);
+        }
+    }
+    if (n_whole < n_groups) {
+        for (int r = 0; r < n_rows; r++) {
+            quad_batch_group(type, m, rows[r], act, act_stride, n_whole, false, sums[r]);
+        }
+    }
+    for (int r = 0; r < n_rows; r++) {
+        for (int c = 0; c < QUAD_COLS; c++) {
+            y[c * y_stride + rows[r]] = hsum512(_mm512_loadu_ps(sums[r] + 16 * c));
+        }
+    }
+}
+
+/*
  * Decoding reads two rows per pass, half the thread's slice apart (two sequential streams), and
  * each activation load serves both. One thread, 2048 x 32768 from memory, best of four alternating
  * runs: Q4_0 45 -> 49 GMAC/s, Q5_1 32.5 -> 35; 5% from L2. Each row's arithmetic is quad_tile's
@@ -634,7 +698,12 @@ QUAD_ALWAYS_INLINE void decode_rows(uint32_t type, const struct rwkv_matrix * m,
                             float * y) {                                                                       \
         decode_rows(type, w, row_begin, row_end, act, y);                                                      \
     }                                                                                                          \
-    static const struct quad_tiles name##_quad_tiles = { name##_many, name##_one, name##_slice, name##_rows };
+    static void name##_batch(const struct rwkv_matrix * w, const size_t * rows, int n_rows, const uint8_t * act, \
+                             size_t act_stride, float * y, size_t y_stride) {                                  \
+        quad_batch_rows(type, w, rows, n_rows, act, act_stride, y, y_stride);                                  \
+    }                                                                                                          \
+    static const struct quad_tiles name##_quad_tiles = { name##_many, name##_one, name##_slice, name##_rows,  \
+                                                         name##_batch };
 
 QUAD_TILES(q4_0, RWKV_TYPE_Q4_0)
 QUAD_TILES(q4_1, RWKV_TYPE_Q4_1)
