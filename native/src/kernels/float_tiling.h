@@ -77,11 +77,16 @@ struct rwkv_float_span {
     float * partial;
 };
 
+/* The prefetch and the span go by address: passed by value, each call's 16-byte copy of them read
+   back 8-byte halves just stored, which the store buffer cannot forward (a v4 169M FP16 prefill
+   waited 5% of its time on that load). Prompt of 512, separate processes alternating, old / new:
+   v7 0.4B FP16 one thread 166-168 -> 176-182 tok/s, two 324-338 -> 339-347; v6 1.6B FP16 42.5-42.8
+   -> 43.8-43.9; JRWKV_KERNELS=avx2, v7 0.4B FP16 111 -> 115. */
 typedef void (*rwkv_float_tile_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,
-                                   float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch);
+                                   float * y, size_t y_stride, const struct rwkv_tile_prefetch * prefetch);
 typedef void (*rwkv_float_slice_fn)(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,
-                                    float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch,
-                                    struct rwkv_float_span span);
+                                    float * y, size_t y_stride, const struct rwkv_tile_prefetch * prefetch,
+                                    const struct rwkv_float_span * span);
 /* A level's one-column product of rows [row_begin, row_end) (decoding). */
 typedef void (*rwkv_float_decode_fn)(const struct rwkv_matrix * w, size_t row_begin, size_t row_end, const float * x,
                                      float * y);

@@ -349,24 +349,24 @@ static void quantized_matmul(const struct quant_tiles * tiles, const struct rwkv
 
 #define FLOAT_TILES(name, type)                                                                                        \
     static void name##_3x2(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,           \
-                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                           \
-        float_tile_rows(type, w, row, 1, TILE_MAX_ROWS, act, act_stride, 2, y, y_stride, prefetch);                    \
+                           float * y, size_t y_stride, const struct rwkv_tile_prefetch * prefetch) {                   \
+        float_tile_rows(type, w, row, 1, TILE_MAX_ROWS, act, act_stride, 2, y, y_stride, *prefetch);                   \
     }                                                                                                                  \
     static void name##_1x2(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,           \
-                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                           \
-        float_tile_rows(type, w, row, 1, 1, act, act_stride, 2, y, y_stride, prefetch);                                \
+                           float * y, size_t y_stride, const struct rwkv_tile_prefetch * prefetch) {                   \
+        float_tile_rows(type, w, row, 1, 1, act, act_stride, 2, y, y_stride, *prefetch);                               \
     }                                                                                                                  \
     static void name##_3x2_slice(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,     \
-                                 float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch,                       \
-                                 struct rwkv_float_span span) {                                                        \
-        float_tile_span(type, w, row, 1, TILE_MAX_ROWS, act, act_stride, 2, y, y_stride, prefetch, span);              \
+                                 float * y, size_t y_stride, const struct rwkv_tile_prefetch * prefetch,               \
+                                 const struct rwkv_float_span * span) {                                                \
+        float_tile_span(type, w, row, 1, TILE_MAX_ROWS, act, act_stride, 2, y, y_stride, *prefetch, *span);            \
     }                                                                                                                  \
     static void name##_1x2_slice(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,     \
-                                 float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch,                       \
-                                 struct rwkv_float_span span) {                                                        \
-        float_tile_span(type, w, row, 1, 1, act, act_stride, 2, y, y_stride, prefetch, span);                          \
+                                 float * y, size_t y_stride, const struct rwkv_tile_prefetch * prefetch,               \
+                                 const struct rwkv_float_span * span) {                                                \
+        float_tile_span(type, w, row, 1, 1, act, act_stride, 2, y, y_stride, *prefetch, *span);                        \
     }                                                                                                                  \
-    static const struct rwkv_float_tiles name##_tiles = { name##_3x2,       name##_1x2,   name##_3x2_slice,           \
+    static const struct rwkv_float_tiles name##_tiles = { name##_3x2,       name##_1x2,   name##_3x2_slice,            \
                                                           name##_1x2_slice, float_decode, TILE_MAX_ROWS,               \
                                                           TILE_MAX_COLS };
 

@@ -265,7 +265,8 @@ ALWAYS_INLINE void float_batch_pair_span(uint32_t type, const struct rwkv_matrix
     for (int c = 0; c < BATCH_COLS; c++) {
         cols[c] = (const float *)(act + c * act_stride);
         for (int r = 0; r < 2; r++) {
-            acc[r][c] = span.begin > 0 ? _mm512_loadu_ps(span.partial + 16 * (BATCH_COLS * r + c)) : _mm512_setzero_ps();
+            const float * sums = span.partial + 16 * (BATCH_COLS * r + c);
+            acc[r][c] = span.begin > 0 ? _mm512_loadu_ps(sums) : _mm512_setzero_ps();
         }
     }
     const bool whole = span.begin == 0 && span.end == n;
@@ -388,26 +389,26 @@ static void float_decode(const struct rwkv_matrix * w, size_t row_begin, size_t 
 
 #define FLOAT_TILES(name, type)                                                                                        \
     static void name##_4xn(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,           \
-                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                           \
+                           float * y, size_t y_stride, const struct rwkv_tile_prefetch * prefetch) {                   \
         const struct rwkv_float_span whole = { 0, w->n_in, NULL };                                                     \
-        float_tile_span(type, w, row, 1, TILE_ROWS, act, act_stride, SEQ_COLS, y, y_stride, prefetch, whole);          \
+        float_tile_span(type, w, row, 1, TILE_ROWS, act, act_stride, SEQ_COLS, y, y_stride, *prefetch, whole);         \
     }                                                                                                                  \
     static void name##_1xn(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,           \
-                           float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch) {                           \
+                           float * y, size_t y_stride, const struct rwkv_tile_prefetch * prefetch) {                   \
         const struct rwkv_float_span whole = { 0, w->n_in, NULL };                                                     \
-        float_tile_span(type, w, row, 1, 1, act, act_stride, SEQ_COLS, y, y_stride, prefetch, whole);                  \
+        float_tile_span(type, w, row, 1, 1, act, act_stride, SEQ_COLS, y, y_stride, *prefetch, whole);                 \
     }                                                                                                                  \
     static void name##_4xn_slice(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,     \
-                                 float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch,                       \
-                                 struct rwkv_float_span span) {                                                        \
-        float_tile_span(type, w, row, 1, TILE_ROWS, act, act_stride, SEQ_COLS, y, y_stride, prefetch, span);           \
+                                 float * y, size_t y_stride, const struct rwkv_tile_prefetch * prefetch,               \
+                                 const struct rwkv_float_span * span) {                                                \
+        float_tile_span(type, w, row, 1, TILE_ROWS, act, act_stride, SEQ_COLS, y, y_stride, *prefetch, *span);         \
     }                                                                                                                  \
     static void name##_1xn_slice(const struct rwkv_matrix * w, size_t row, const uint8_t * act, size_t act_stride,     \
-                                 float * y, size_t y_stride, struct rwkv_tile_prefetch prefetch,                       \
-                                 struct rwkv_float_span span) {                                                        \
-        float_tile_span(type, w, row, 1, 1, act, act_stride, SEQ_COLS, y, y_stride, prefetch, span);                   \
+                                 float * y, size_t y_stride, const struct rwkv_tile_prefetch * prefetch,               \
+                                 const struct rwkv_float_span * span) {                                                \
+        float_tile_span(type, w, row, 1, 1, act, act_stride, SEQ_COLS, y, y_stride, *prefetch, *span);                 \
     }                                                                                                                  \
-    static const struct rwkv_float_tiles name##_tiles = { name##_4xn,       name##_1xn,   name##_4xn_slice,           \
+    static const struct rwkv_float_tiles name##_tiles = { name##_4xn,       name##_1xn,   name##_4xn_slice,            \
                                                           name##_1xn_slice, float_decode, TILE_ROWS,                   \
                                                           SEQ_COLS };
 
