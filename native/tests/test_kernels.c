@@ -433,6 +433,9 @@ static void test_matmul_shapes(void) {
             /* A batch of eight columns over rows of whole groups and a partial one, taken four
                rows at a time group by group (AVX-512), with two, one and three rows left over. */
             test_case(TYPES[t], 4192, 11, 8);
+            /* ...and over rows of fewer groups, whole rows in two streams, the last one half a
+               group (v4 169M's and v7 0.1B's rows of 768), with an odd row left over. */
+            test_case(TYPES[t], 768, 13, 8);
         } else {
             /* Float rows multiplied in slices (AVX-512, 16 columns or more): four column passes
                and two columns left over, a partial last slice, more rows than one sliced tile
