@@ -104,14 +104,7 @@ static void head(struct rwkv_compute * compute, const float * x, size_t n, float
             }
         }
     } else if (wanted > 1) {
-        rwkv_matmul(compute, &model->head, scratch->head_input, C, wanted, scratch->logits, V);
-        size_t column = 0;
-        for (size_t t = 0; t < n; t++) {
-            if (logits[t] != NULL) {
-                memcpy(logits[t], scratch->logits + column * V, V * sizeof(float));
-                column++;
-            }
-        }
+        rwkv_matmul_scatter(compute, &model->head, scratch->head_input, C, wanted, scratch->logits, V, logits, n);
     }
 }
 

@@ -18,7 +18,20 @@ struct matmul_job {
     size_t n_tokens;
     float * y;
     size_t y_stride;
+    float * const * targets;
+    size_t n_targets;
 };
+
+/* Rows [begin, end) of y's columns to the job's targets (column k to the k-th non-NULL one). */
+static void copy_to_targets(const struct matmul_job * job, size_t begin, size_t end) {
+    size_t column = 0;
+    for (size_t t = 0; t < job->n_targets; t++) {
+        if (job->targets[t] != NULL) {
+            memcpy(job->targets[t] + begin, job->y + column * job->y_stride + begin, (end - begin) * sizeof(float));
+            column++;
+        }
+    }
+}
 
 static void matmul_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
     const struct matmul_job * job = arg;
@@ -27,6 +40,7 @@ static void matmul_task(void * arg, uint32_t thread_index, uint32_t n_threads) {
     if (begin < end) {
         job->kernels->matmul(job->w, job->act, job->act_stride, job->n_tokens, job->y, job->y_stride,
                              (size_t)begin, (size_t)end);
+        copy_to_targets(job, (size_t)begin, (size_t)end);
     }
 }
 
@@ -64,19 +78,23 @@ static void prepare_columns(void * arg, size_t begin, size_t end) {
                               job->act + begin * job->act_stride, job->act_stride);
 }
 
-void rwkv_matmul(struct rwkv_compute * compute, const struct rwkv_matrix * w, const float * x, size_t x_stride,
-                 size_t n_tokens, float * y, size_t y_stride) {
+void rwkv_matmul_scatter(struct rwkv_compute * compute, const struct rwkv_matrix * w, const float * x,
+                         size_t x_stride, size_t n_tokens, float * y, size_t y_stride, float * const * targets,
+                         size_t n_targets) {
+    struct matmul_job job = {
+        compute->kernels, w, NULL, 0, n_tokens, y, y_stride, targets, n_targets,
+    };
     if (w->device != NULL && rwkv_device_matmul(w->device, w->type, w->n_in, w->n_out, w->row_bytes, x, x_stride,
                                                 n_tokens, y, y_stride)) {
+        copy_to_targets(&job, 0, w->n_out);
         return;
     }
     /* No device copy, or the device failed: the CPU computes it. */
     struct rwkv_scratch * scratch = &compute->scratch;
     /* FP16 kernels take float activations; rounding them first is the ggml scheme (model.h). */
     uint32_t act_type = w->type == RWKV_TYPE_FP16 && !compute->model->round_fp16_inputs ? RWKV_TYPE_FP32 : w->type;
-    struct matmul_job job = {
-        compute->kernels, w, scratch->act, scratch->act_stride, n_tokens, y, y_stride,
-    };
+    job.act = scratch->act;
+    job.act_stride = scratch->act_stride;
     if (act_type == RWKV_TYPE_FP32) {
         /* Float activations are the inputs as they are: read them in place (a copy was 2% of an
            FP16 prefill). The kernels read activations unaligned; x never overlaps y. */
@@ -91,6 +109,11 @@ void rwkv_matmul(struct rwkv_compute * compute, const struct rwkv_matrix * w, co
         rwkv_for_tokens(compute, n_tokens, prepare_columns, &prepare);
     }
     rwkv_threadpool_run(compute->pool, matmul_task, &job);
+}
+
+void rwkv_matmul(struct rwkv_compute * compute, const struct rwkv_matrix * w, const float * x, size_t x_stride,
+                 size_t n_tokens, float * y, size_t y_stride) {
+    rwkv_matmul_scatter(compute, w, x, x_stride, n_tokens, y, y_stride, NULL, 0);
 }
 
 /*
