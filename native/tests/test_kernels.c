@@ -533,9 +533,12 @@ static void test_prepare_act(void) {
  * ties, all-zero blocks, and a last quad with one, two or three blocks.
  */
 static void test_prepare_act_edges(void) {
-    enum { MAX_BLOCKS = 11, COLS = 3 };
+    /* Partial groups, a whole group of 16 blocks (converted at once on AVX-512), more than one. */
+    enum { MAX_BLOCKS = 37, COLS = 3 };
+    static const size_t BLOCK_COUNTS[] = { 1, 4, 7, 10, 16, 24, MAX_BLOCKS };
     float x[COLS * MAX_BLOCKS * 32];
-    for (size_t n_blocks = 1; n_blocks <= MAX_BLOCKS; n_blocks += 3) {
+    for (size_t count = 0; count < sizeof BLOCK_COUNTS / sizeof BLOCK_COUNTS[0]; count++) {
+        const size_t n_blocks = BLOCK_COUNTS[count];
         const size_t n_in = n_blocks * 32;
         for (size_t i = 0; i < COLS * n_in; i++) {
             switch (next_u32() % 10) {

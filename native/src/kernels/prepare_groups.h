@@ -1,7 +1,7 @@
 /*
- * What prepare_avx2.c and prepare_avx512.c share: filling rwkv_act_group records from blocks each
- * file quantizes with its own registers, and the conversion's loop over columns. The including
- * file defines the two functions declared below, byte for byte as the portable conversion
+ * What prepare_avx2.c and prepare_avx512.c share: the conversion's loop over columns and, for
+ * the files that quantize block by block, filling rwkv_act_group records from those blocks. The
+ * including file defines the functions declared below, byte for byte as the portable conversion
  * (kernels_scalar.c) computes them.
  */
 #ifndef RWKV_PREPARE_GROUPS_H
@@ -14,11 +14,16 @@
 #include "fp16.h"
 #include "kernels.h"
 
-/* One block of 32 floats to 32 int8 (lo: elements 0-15, hi: 16-31); returns d = amax / 127. */
-static float quantize_block(const float * x, __m128i * lo, __m128i * hi, int * sum_q);
-
 /* Inputs of FP16 matrices rounded to binary16 and back. */
 static void round_to_fp16(const float * x, size_t n, float * out);
+
+/* Group record `group` of a column from its first n_blocks (1..16 used) blocks of floats at x. An
+   includer that defines PREPARE_GROUP_RECORD writes its own; the others quantize block by block. */
+static void group_record(uint32_t weight_type, const float * x, size_t n_blocks, struct rwkv_act_group * group);
+
+#ifndef PREPARE_GROUP_RECORD
+/* One block of 32 floats to 32 int8 (lo: elements 0-15, hi: 16-31); returns d = amax / 127. */
+static float quantize_block(const float * x, __m128i * lo, __m128i * hi, int * sum_q);
 
 /*
  * rwkv_act_group_interleave with vector registers: interleaved[k]'s 128-bit lane L is the 4 x 4
@@ -26,21 +31,6 @@ static void round_to_fp16(const float * x, size_t n, float * out);
  * registers instead of 128 four-byte copies (one thread, batch of 8 v7 0.4B Q5_1: +0.9%).
  */
 static void interleave_group(struct rwkv_act_group * group) {
-#ifdef __AVX512F__
-    for (int half = 0; half < 2; half++) {
-        __m512i q[4];
-        for (int j = 0; j < 4; j++) {
-            q[j] = _mm512_loadu_si512(half == 0 ? group->quads[j].lo : group->quads[j].hi);
-        }
-        const __m512i t0 = _mm512_unpacklo_epi32(q[0], q[1]), t1 = _mm512_unpackhi_epi32(q[0], q[1]);
-        const __m512i t2 = _mm512_unpacklo_epi32(q[2], q[3]), t3 = _mm512_unpackhi_epi32(q[2], q[3]);
-        const __m512i t[4] = { _mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2),
-                               _mm512_unpacklo_epi64(t1, t3), _mm512_unpackhi_epi64(t1, t3) };
-        for (int k = 0; k < 4; k++) {
-            _mm512_storeu_si512(half == 0 ? group->interleaved[k].lo : group->interleaved[k].hi, t[k]);
-        }
-    }
-#else
     for (int half = 0; half < 2; half++) {
         for (int lane = 0; lane < 4; lane++) {
             __m128i q[4];
@@ -58,10 +48,8 @@ static void interleave_group(struct rwkv_act_group * group) {
             }
         }
     }
-#endif
 }
 
-/* Group record `group` of a column from its first n_blocks (1..16 used) blocks of floats at x. */
 static void group_record(uint32_t weight_type, const float * x, size_t n_blocks, struct rwkv_act_group * group) {
     const bool affine = weight_type == RWKV_TYPE_Q4_1 || weight_type == RWKV_TYPE_Q5_1;
     const int offset = rwkv_act_group_offset(weight_type);
@@ -86,8 +74,9 @@ static void group_record(uint32_t weight_type, const float * x, size_t n_blocks,
     }
     interleave_group(group);
 }
+#endif
 
-/* A prepare_act (kernels.h) through the includer's quantize_block and round_to_fp16. */
+/* A prepare_act (kernels.h) through the includer's group_record and round_to_fp16. */
 static void prepare_act_groups(uint32_t weight_type, const float * x, size_t x_stride, size_t n_in, size_t n_cols,
                                void * act, size_t act_stride) {
     if (weight_type == RWKV_TYPE_FP16) {
