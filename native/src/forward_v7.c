@@ -128,7 +128,6 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     const size_t n_tokens = columns->n;
     struct rwkv_scratch * s = &compute->scratch;
     float * xa = s->vectors[0];
-    float * sx = s->vectors[1];
     float * mixed[MIX_COUNT] = { s->vectors[2], s->vectors[3], s->vectors[4], s->vectors[5], s->vectors[6], s->vectors[7] };
     float * r = s->vectors[8];
     float * w = s->vectors[9];
@@ -142,20 +141,12 @@ static void time_mix(struct rwkv_compute * compute, uint32_t layer_index, float 
     float * v_first = s->vectors[V_FIRST];
 
     rwkv_layer_norm_rows(compute, x, layer->ln1_weight, layer->ln1_bias, xa, n_tokens, C, LAYER_NORM_EPS);
-    for (size_t t = 0; t < n_tokens; t++) {
-        const float * cur = xa + t * C;
-        const float * prev = rwkv_shift_previous(compute, columns, layer_index, C, xa, t);
-        for (size_t i = 0; i < C; i++) {
-            sx[t * C + i] = prev[i] - cur[i];
-        }
-        for (int c = 0; c < MIX_COUNT; c++) {
-            const float * coefficient = layer->x_rwkvag + (size_t)c * C;
-            for (size_t i = 0; i < C; i++) {
-                mixed[c][t * C + i] = cur[i] + sx[t * C + i] * coefficient[i];
-            }
-        }
+    /* Six mixes of the token shift, x + (previous - x) * coefficient, tokens shared among the threads. */
+    const float * coefficients[MIX_COUNT];
+    for (int c = 0; c < MIX_COUNT; c++) {
+        coefficients[c] = layer->x_rwkvag + (size_t)c * C;
     }
-    rwkv_shift_save(compute, columns, layer_index, C, xa);
+    rwkv_shift_delta(compute, columns, layer_index, C, xa, coefficients, mixed, MIX_COUNT);
 
     rwkv_matmul(compute, &layer->att_receptance, mixed[MIX_R], C, n_tokens, r, C);
     rwkv_matmul(compute, &layer->att_key, mixed[MIX_K], C, n_tokens, k, C);
