@@ -104,21 +104,22 @@ struct weight_quad {
     __mmask64 negative_lo, negative_hi;
 };
 
-/* A whole group's fifth bits as byte masks: bit i of lo[j] (hi[j]) is byte i of quad j's lo (hi). */
+/* A whole group's fifth bits as byte masks, in one vector: bit i of qword j is byte i of quad j's
+   lo, of qword 4 + j byte i of its hi. */
 struct fifth_bits {
-    uint64_t lo[4], hi[4];
+    __m512i masks;
 };
 
-/* A mask loaded straight from memory: compilers otherwise move it through vector extracts and a
-   general register, three or four more vector instructions per mask. */
-QUAD_ALWAYS_INLINE __mmask64 load_mask64(const uint64_t * bits) {
-#if defined(__GNUC__) || defined(__clang__)
-    __mmask64 mask;
-    __asm__("kmovq %1, %0" : "=k"(mask) : "m"(*bits));
-    return mask;
-#else
-    return _load_mask64((__mmask64 *)bits);
-#endif
+/*
+ * Mask k of a group's fifth bits, through a general register. Stored as a vector and read back
+ * with kmov from memory, the reads waited for the store to complete (a load of 8 bytes from
+ * inside a 64-byte store is not forwarded): one thread, Q5_1, old and new alternating, 8 columns
+ * from L2: 768 x 768 +3%, 1024 x 1024 +8%, 2048 x 2048 +9%; 64 columns of 2048 x 2048 +10%.
+ */
+QUAD_ALWAYS_INLINE __mmask64 fifth_mask(const struct fifth_bits * fifth, int k) {
+    const __m128i pair = _mm512_extracti64x2_epi64(fifth->masks, k / 2);
+    const uint64_t bits = k % 2 == 0 ? (uint64_t)_mm_cvtsi128_si64(pair) : (uint64_t)_mm_extract_epi64(pair, 1);
+    return _cvtu64_mask64(bits);
 }
 
 /* Quad `quad` of a group at a, of which the first n blocks (1-4) exist: the others read as zero
@@ -155,8 +156,8 @@ QUAD_ALWAYS_INLINE struct weight_quad load_weight_quad_of(uint32_t type, const u
     if (five_bits && fifth != NULL) {
         /* The group's fifth bits, already arranged as masks (load_q5_1_group_head). */
         const __m512i sixteen = _mm512_set1_epi8(16);
-        w.lo = _mm512_mask_add_epi8(w.lo, load_mask64(&fifth->lo[quad]), w.lo, sixteen);
-        w.hi = _mm512_mask_add_epi8(w.hi, load_mask64(&fifth->hi[quad]), w.hi, sixteen);
+        w.lo = _mm512_mask_add_epi8(w.lo, fifth_mask(fifth, quad), w.lo, sixteen);
+        w.hi = _mm512_mask_add_epi8(w.hi, fifth_mask(fifth, 4 + quad), w.hi, sixteen);
     } else if (five_bits) {
         /* Bit j of a block's qh is its element j's fifth bit: bits 0-15 go with lo, 16-31 with hi.
            pext gathers the four blocks' halves (every AVX-512 CPU has a fast BMI2; dispatch checks). */
@@ -236,7 +237,7 @@ QUAD_ALWAYS_INLINE struct q5_1_group load_q5_1_group(const uint8_t * group) {
  * the qword at byte 24b, so two permutes per eight blocks gather them, one word permute puts the
  * scales in the group lane order and another lines the qh halves up as the quads' byte masks.
  * The scalar way (four loads, pext and kmov per quad) took a fifth of a sequence tile's time;
- * this way, one thread, Q5_1 512 x 2048 from L2, 8 columns: 117.7 -> 123.9 GMAC/s, 64 columns:
+ * this way (with the masks then stored and read back with kmov), one thread, Q5_1 512 x 2048 from L2, 8 columns: 117.7 -> 123.9 GMAC/s, 64 columns:
  * 116.2 -> 121.5 (best of five alternating); v7 0.4B Q5_1 batch-8 126.4 / 133.3 and 127.7 / 133.2
  * tok/s. Decoding keeps the scalar way: from memory it measured no faster in the engine.
  */
@@ -256,7 +257,7 @@ QUAD_ALWAYS_INLINE struct weight_scales load_q5_1_group_head(const struct q5_1_g
                                                1,  17, 33, 49, 5,  21, 37, 53, 9,  25, 41, 57, 13, 29, 45, 61 };
     static const uint16_t fifth_order[32] = { 2,  6,  10, 14, 18, 22, 26, 30, 34, 38, 42, 46, 50, 54, 58, 62,
                                               3,  7,  11, 15, 19, 23, 27, 31, 35, 39, 43, 47, 51, 55, 59, 63 };
-    _mm512_storeu_si512(fifth, _mm512_permutex2var_epi16(blocks0, _mm512_loadu_si512(fifth_order), blocks8));
+    fifth->masks = _mm512_permutex2var_epi16(blocks0, _mm512_loadu_si512(fifth_order), blocks8);
     return scales_from_halves(RWKV_TYPE_Q5_1,
                               _mm512_permutex2var_epi16(blocks0, _mm512_loadu_si512(scales_order), blocks8));
 }
