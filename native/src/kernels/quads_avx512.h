@@ -117,7 +117,14 @@ struct fifth_bits {
  * from L2: 768 x 768 +3%, 1024 x 1024 +8%, 2048 x 2048 +9%; 64 columns of 2048 x 2048 +10%.
  */
 QUAD_ALWAYS_INLINE __mmask64 fifth_mask(const struct fifth_bits * fifth, int k) {
-    const __m128i pair = _mm512_extracti64x2_epi64(fifth->masks, k / 2);
+    /* A switch, so that each extract gets the immediate it needs without optimisation too. */
+    __m128i pair;
+    switch (k / 2) {
+    case 0: pair = _mm512_castsi512_si128(fifth->masks); break;
+    case 1: pair = _mm512_extracti64x2_epi64(fifth->masks, 1); break;
+    case 2: pair = _mm512_extracti64x2_epi64(fifth->masks, 2); break;
+    default: pair = _mm512_extracti64x2_epi64(fifth->masks, 3); break;
+    }
     const uint64_t bits = k % 2 == 0 ? (uint64_t)_mm_cvtsi128_si64(pair) : (uint64_t)_mm_extract_epi64(pair, 1);
     return _cvtu64_mask64(bits);
 }
