@@ -81,10 +81,11 @@ static void interleave_half(const __m512i q[4], struct rwkv_act_quad * interleav
 /*
  * A whole group at once: the sixteen blocks' maxima and sums of q reduce together
  * (reduce_lanes_x16) and their scales convert as one vector, where block by block each waited on
- * two horizontal reductions, a division and the software binary16 conversions (1.2 cycles per
- * element; ~0.4 now). The same maximum (NaN never wins), division, multiply and round-half-even
- * per element as the portable code; binary16 rounding in F16C is the software conversion's
- * (round_lanes_to_fp16). Blocks past n_blocks read as zeros and come out as zeros.
+ * two horizontal reductions, a division and the software binary16 conversions (8 columns of 768
+ * or 4096 inputs: 2.0 -> 0.6 cycles of the time-stamp counter per element). The same maximum
+ * (NaN never wins), division, multiply and round-half-even per element as the portable code;
+ * binary16 rounding in F16C is the software conversion's (round_lanes_to_fp16). Blocks past
+ * n_blocks read as zeros and come out as zeros.
  */
 static void group_record(uint32_t weight_type, const float * x, size_t n_blocks, struct rwkv_act_group * group) {
     const bool affine = weight_type == RWKV_TYPE_Q4_1 || weight_type == RWKV_TYPE_Q5_1;

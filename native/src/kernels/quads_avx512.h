@@ -244,9 +244,10 @@ QUAD_ALWAYS_INLINE struct q5_1_group load_q5_1_group(const uint8_t * group) {
  * the qword at byte 24b, so two permutes per eight blocks gather them, one word permute puts the
  * scales in the group lane order and another lines the qh halves up as the quads' byte masks.
  * The scalar way (four loads, pext and kmov per quad) took a fifth of a sequence tile's time;
- * this way (with the masks then stored and read back with kmov), one thread, Q5_1 512 x 2048 from L2, 8 columns: 117.7 -> 123.9 GMAC/s, 64 columns:
- * 116.2 -> 121.5 (best of five alternating); v7 0.4B Q5_1 batch-8 126.4 / 133.3 and 127.7 / 133.2
- * tok/s. Decoding keeps the scalar way: from memory it measured no faster in the engine.
+ * this way (the masks then stored, and read back with kmov), one thread, Q5_1 512 x 2048 from
+ * L2, 8 columns: 117.7 -> 123.9 GMAC/s, 64 columns: 116.2 -> 121.5 (best of five alternating);
+ * v7 0.4B Q5_1 batch-8 126.4 / 133.3 and 127.7 / 133.2 tok/s. Decoding keeps the scalar way:
+ * from memory it measured no faster in the engine.
  */
 QUAD_ALWAYS_INLINE struct weight_scales load_q5_1_group_head(const struct q5_1_group * group,
                                                              struct fifth_bits * fifth) {
