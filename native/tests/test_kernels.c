@@ -445,6 +445,8 @@ static void test_matmul_shapes(void) {
                eight), for L1 sizes of 32 KiB and up, with a partial last step and an odd row. */
             test_case(TYPES[t], 500, 33, 8);
             test_case(TYPES[t], 1000, 33, 8);
+            /* ...rows of large matrices three at a time, a partial last step, one row left over. */
+            test_case(TYPES[t], 300, 4099, 8);
             /* ...and whose activations outgrow it (rows of two pairs in chunks, a partial last
                chunk and step), with a pair and a row left over. */
             test_case(TYPES[t], 2100, 11, 8);
