@@ -328,8 +328,11 @@ ALWAYS_INLINE void float_batch_pair_span(uint32_t type, const struct rwkv_matrix
  * flight than two, and each activation load serves three FMAs instead of two. Same sums per row
  * and column as the pairs: same bits. 50277 x 768 FP16 from memory, one thread, 8 columns: 5.93 ->
  * 5.63 ms; batch of 8, two threads, alternating: v4 169M Q5_1 (its FP16 head) +3.3 to +4.9%, v4
- * 169M FP16 +5.2%, v7 0.4B FP16 +0.4%, v7 0.1B Q5_1 -0.1%. Small matrices (v7's LoRAs: 32 to 128
- * rows, or rows of 32 to 128 inputs) ran 1-3% slower this way, from L2: they stay in pairs.
+ * 169M FP16 +5.2%, v7 0.4B FP16 +0.4%, v7 0.1B Q5_1 -0.1%. With every matrix taken this way,
+ * batches of v7 0.1B ran 0.8-3.2% slower: its LoRA matrices (32 to 128 rows, or rows of 32 to
+ * 128 inputs) stay in pairs. The triple is its own function: folded into float_batch_pair_span
+ * as a row count of two or three, batches of FP16 models ran 1.5-4% slower (GCC's code for the
+ * shared loop), so the two loops stay side by side.
  */
 #define BATCH_TRIPLE_MIN_ROWS 4096
 #define BATCH_TRIPLE_MIN_INPUTS 256
@@ -385,8 +388,8 @@ ALWAYS_INLINE void float_batch_triple(uint32_t type, const struct rwkv_matrix * 
             }
         }
     }
-    /* Rows 0 and 1 in one hsum512_x16, row 2 and eight zeros in another: v[k] is row k / 8 (+2),
-       column k % 8, and its sum lands in lane 4 * (k % 4) + k / 4. */
+    /* Rows 0 and 1 in one hsum512_x16 (v[k] is row k / 8, column k % 8), then row 2 and eight
+       zeros in another; the sum of v[k] lands in lane 4 * (k % 4) + k / 4. */
     float sums[2][16];
     __m512 v[16];
     for (int k = 0; k < 16; k++) {
