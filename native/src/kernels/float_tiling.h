@@ -31,7 +31,7 @@
 /*
  * What one tile call asks for: in sequence mode, step_bytes from next on at each of its steps of
  * 16 elements; in decoding (one column), each of the tile's own rows rows_ahead bytes ahead of
- * where it reads (RWKV_DECODE_PREFETCH_BYTES, kernels.h), or 0 for none.
+ * where it reads (rwkv_decode_tile_prefetch), or 0 for none.
  */
 struct rwkv_tile_prefetch {
     const char * next;
@@ -40,7 +40,12 @@ struct rwkv_tile_prefetch {
 };
 
 #define RWKV_NO_TILE_PREFETCH ((struct rwkv_tile_prefetch){ NULL, 0, 0 })
-#define RWKV_DECODE_TILE_PREFETCH ((struct rwkv_tile_prefetch){ NULL, 0, RWKV_DECODE_PREFETCH_BYTES })
+
+/* Decoding's prefetch for a pair of float rows of the given type (kernels.h). */
+static inline struct rwkv_tile_prefetch rwkv_decode_tile_prefetch(uint32_t type) {
+    const size_t ahead = type == RWKV_TYPE_FP32 ? RWKV_DECODE_FP32_PREFETCH_BYTES : RWKV_DECODE_PREFETCH_BYTES;
+    return (struct rwkv_tile_prefetch){ NULL, 0, ahead };
+}
 
 /* One step of a tile call. */
 static inline void rwkv_tile_prefetch_step(struct rwkv_tile_prefetch * prefetch) {

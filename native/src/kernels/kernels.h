@@ -151,6 +151,16 @@ bool rwkv_float_acts_fit_l1(const struct rwkv_matrix * w, size_t n_cols);
  */
 #define RWKV_DECODE_PREFETCH_BYTES 2048
 
+/*
+ * FP32 row pairs ask further ahead. At 2 KiB their rows of 768-3072 inputs read at 0.74-0.82 of
+ * the probe's rate on this Xeon, at 3 KiB at 0.95-1.01 (one 768 MiB matrix, one or two threads;
+ * FP16 rows do not show it). Whole FP32 models decoding, 2 -> 3 KiB alternating in one process,
+ * two threads / one: v7 0.4B +33% / +33%, v7 0.1B +33% / +26%, v7 1.5B +16% / +16%; with
+ * JRWKV_KERNELS=avx2, v7 0.4B +3% / +4%. Batches of eight FP32 columns measured the same at
+ * either distance and keep 2 KiB, as do the quantized pairs.
+ */
+#define RWKV_DECODE_FP32_PREFETCH_BYTES 3072
+
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <xmmintrin.h>
 #define RWKV_PREFETCH_L1(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)

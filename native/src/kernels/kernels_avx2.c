@@ -246,13 +246,13 @@ ALWAYS_INLINE void float_decode_chunked(uint32_t type, const struct rwkv_matrix 
  * Decoding rows whose activations fit L1: two rows per pass, half the range apart, each summed as
  * every tile sums one row and one column, so the bits are the same. Two sequential streams keep
  * more reads in flight than one (kernels_avx512.c has the numbers), and both are prefetched
- * ahead (RWKV_DECODE_PREFETCH_BYTES).
+ * ahead (rwkv_decode_tile_prefetch).
  */
 ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
                                      const float * x, float * y) {
     const size_t half = (row_end - row_begin) / 2;
     for (size_t r = row_begin; r < row_begin + half; r++) {
-        float_tile_rows(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0, RWKV_DECODE_TILE_PREFETCH);
+        float_tile_rows(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0, rwkv_decode_tile_prefetch(type));
     }
     if ((row_end - row_begin) % 2 != 0) {
         float_tile(type, w, row_end - 1, 1, (const uint8_t *)x, 0, 1, y, 0);

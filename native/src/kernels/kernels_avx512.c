@@ -202,14 +202,15 @@ ALWAYS_INLINE void float_decode_chunked(uint32_t type, const struct rwkv_matrix 
  * the same. Two sequential streams keep more reads in flight than one: over the 65536 x 1024 FP16
  * head, one thread, 13.4 -> 16.4 GB/s where a plain sum of the same bytes read 18-19 (two
  * neighbouring rows per pass read as slowly as one row). Both rows are also prefetched ahead
- * (RWKV_DECODE_PREFETCH_BYTES).
+ * (rwkv_decode_tile_prefetch).
  */
 ALWAYS_INLINE void float_decode_rows(uint32_t type, const struct rwkv_matrix * w, size_t row_begin, size_t row_end,
                                      const float * x, float * y) {
     const size_t half = (row_end - row_begin) / 2;
     const struct rwkv_float_span whole = { 0, w->n_in, NULL };
+    const struct rwkv_tile_prefetch prefetch = rwkv_decode_tile_prefetch(type);
     for (size_t r = row_begin; r < row_begin + half; r++) {
-        float_tile_span(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0, RWKV_DECODE_TILE_PREFETCH, whole);
+        float_tile_span(type, w, r, half, 2, (const uint8_t *)x, 0, 1, y, 0, prefetch, whole);
     }
     if ((row_end - row_begin) % 2 != 0) {
         float_tile(type, w, row_end - 1, 1, (const uint8_t *)x, 0, 1, y, 0);
