@@ -204,7 +204,7 @@ ALWAYS_INLINE void float_decode_chunked(uint32_t type, const struct rwkv_matrix 
  * neighbouring rows per pass read as slowly as one row). Both rows are also prefetched ahead
  * (rwkv_decode_tile_prefetch), FP16 rows of 3072 to 4096 inputs 4 KiB ahead: one 768 MiB matrix
  * of them read at 0.89-0.92 of the probe's rate 2 KiB ahead and 0.96-1.01 4 KiB ahead (rows of
- * 768-2048 or 7168-8192 inputs read 1-9% slower that far ahead). Whole models, two threads / one,
+ * 768-2048 or 7168-8192 inputs read 1-10% slower that far ahead). Whole models, two threads / one,
  * in one process alternating: v7 0.4B FP16 (its FFN value rows) +1.2 to +2.3% / +1.1 to +1.9%,
  * v7 0.1B and v4 169M +0.3 to +0.7%.
  */
